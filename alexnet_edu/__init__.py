@@ -1,0 +1,12 @@
+"""alexnet_edu: AlexNet (Krizhevsky, Sutskever & Hinton, NIPS 2012), rebuilt piece by piece.
+
+Each idea of the paper lives in one module:
+
+- :mod:`alexnet_edu.paper` — the paper's numbers, in one place;
+- :mod:`alexnet_edu.shapes` — shape arithmetic of every layer;
+- :mod:`alexnet_edu.data` — the one place that knows where datasets live, and their downloads;
+- :mod:`alexnet_edu.runtime` — quick/full mode, seeding, Colab detection for the chapters;
+- :mod:`alexnet_edu.exercises` — checkers for the book's exercises.
+"""
+
+__version__ = "0.1.0"

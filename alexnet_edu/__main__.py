@@ -1,0 +1,8 @@
+"""``python -m alexnet_edu``: see :mod:`alexnet_edu.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

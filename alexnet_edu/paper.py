@@ -1,0 +1,124 @@
+"""Numbers from the paper, in one place.
+
+Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep Convolutional Neural
+Networks", NIPS 2012. Every other module imports its constants from here, so a number from the
+paper is written down exactly once. Section numbers (§) refer to the paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+# §3.5: "The first convolutional layer filters the 224×224×3 input image with 96 kernels of size
+# 11×11×3 with a stride of 4 pixels". With 224 and no padding, (224 - 11)/4 + 1 is not an integer;
+# 227 is the size for which the stated layer yields the 55×55 maps the paper's figure shows.
+INPUT_SIZE_STATED = 224
+INPUT_SIZE = 227
+IN_CHANNELS = 3
+NUM_CLASSES = 1000
+
+# §3.2: "the GPUs communicate only in certain layers" — every layer is split into two columns.
+NUM_COLUMNS = 2
+
+# §3.3: "we used k = 2, n = 5, α = 10^-4, and β = 0.75."
+LRN_K = 2.0
+LRN_SIZE = 5
+LRN_ALPHA = 1e-4
+LRN_BETA = 0.75
+
+# §3.4: "This is what we use throughout our network, with s = 2 and z = 3."
+POOL_KERNEL = 3
+POOL_STRIDE = 2
+
+# §4.2: "setting to zero the output of each hidden neuron with probability 0.5".
+DROPOUT_P = 0.5
+
+# §2: "we down-sampled the images to a fixed resolution of 256 × 256."
+# §4.1: "extracting random 224 × 224 patches (and their horizontal reflections)".
+RESIZE_SIZE = 256
+CROP_SIZE = 224
+
+# §5: "a batch size of 128 examples, momentum of 0.9, and weight decay of 0.0005";
+# "zero-mean Gaussian distribution with standard deviation 0.01"; "The learning rate was
+# initialized at 0.01"; "roughly 90 cycles through the training set".
+BATCH_SIZE = 128
+MOMENTUM = 0.9
+WEIGHT_DECAY = 5e-4
+LEARNING_RATE = 0.01
+INIT_STD = 0.01
+EPOCHS = 90
+
+# §3 (Figure 2): "the number of neurons in the network's remaining layers is given by
+# 253,440–186,624–64,896–64,896–43,264–4096–4096–1000." The input "is 150,528-dimensional".
+INPUT_DIMENSION_STATED = 150_528
+NEURONS_STATED = (253_440, 186_624, 64_896, 64_896, 43_264, 4096, 4096, 1000)
+
+# Abstract: "The neural network, which has 60 million parameters and 650,000 neurons".
+# The exact count of the network described in §3.5 (weights and biases, 1000 classes):
+NUM_PARAMETERS = 60_965_224
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A convolutional layer: ``out_channels`` kernels of ``kernel``×``kernel``.
+
+    ``groups=2`` means each kernel sees only the feature maps of its own column (GPU), as the paper
+    says of conv2, conv4 and conv5: "The kernels of the second, fourth, and fifth convolutional
+    layers are connected only to those kernel maps in the previous layer which reside on the same
+    GPU" (§3.5).
+    """
+
+    name: str
+    out_channels: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+
+
+@dataclass(frozen=True)
+class LRN:
+    """Local response normalisation (§3.3): keeps the shape."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Overlapping max-pooling (§3.4): z = 3, s = 2."""
+
+    name: str
+    kernel: int = POOL_KERNEL
+    stride: int = POOL_STRIDE
+
+
+@dataclass(frozen=True)
+class FC:
+    """A fully-connected layer (§3.5: "The fully-connected layers have 4096 neurons each")."""
+
+    name: str
+    out_features: int
+
+
+Layer = Union[Conv, LRN, Pool, FC]
+
+# §3.5, layer by layer. ReLU follows every conv and fc layer but fc8 and dropout follows fc6 and
+# fc7; neither changes a shape, so they are not listed. The paddings are not stated in the paper:
+# they are the ones that keep the 27×27 and 13×13 maps of Figure 2 (cuda-convnet's layer files use
+# the same).
+ARCHITECTURE: tuple[Layer, ...] = (
+    Conv("conv1", 96, 11, stride=4),
+    LRN("lrn1"),
+    Pool("pool1"),
+    Conv("conv2", 256, 5, padding=2, groups=2),
+    LRN("lrn2"),
+    Pool("pool2"),
+    Conv("conv3", 384, 3, padding=1),
+    Conv("conv4", 384, 3, padding=1, groups=2),
+    Conv("conv5", 256, 3, padding=1, groups=2),
+    Pool("pool5"),
+    FC("fc6", 4096),
+    FC("fc7", 4096),
+    FC("fc8", NUM_CLASSES),
+)

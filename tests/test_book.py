@@ -1,0 +1,89 @@
+"""The book's own rules: every chapter listed, committed executed, installable in Colab, with exercises."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def _toc_files() -> list[str]:
+    files = [TOC["root"]]
+    for part in TOC["parts"]:
+        for chapter in part["chapters"]:
+            files.append(chapter["file"])
+            files.extend(section["file"] for section in chapter.get("sections", []))
+    return files
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_every_toc_entry_exists_and_every_chapter_is_listed():
+    listed = _toc_files()
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").is_file() for ext in (".md", ".ipynb")), entry
+    for chapter in CHAPTERS:
+        assert str(chapter.relative_to(ROOT).with_suffix("")) in listed, f"{chapter.name} is not in _toc.yml"
+
+
+def test_there_is_at_least_one_chapter():
+    assert CHAPTERS
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_committed_executed_top_to_bottom_without_errors(chapter):
+    nb = json.loads(chapter.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code" and _source(c).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "re-run the chapter top to bottom in a fresh kernel"
+    for cell in code:
+        assert all(o["output_type"] != "error" for o in cell["outputs"]), _source(cell)[:80]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_installs_the_package_from_the_configured_repository_in_colab(chapter):
+    setup = next(_source(c) for c in _cells(chapter) if c["cell_type"] == "code")
+    assert '"google.colab" in sys.modules' in setup
+    urls = re.findall(r"git\+(\S+?)[\"'\s]", setup)
+    assert urls == [CONFIG["repository"]["url"]], "the Colab install URL must be _config.yml's repository.url"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_exercises_with_hidden_solutions_and_a_package_checker(chapter):
+    cells = _cells(chapter)
+    markdown = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    assert markdown.count("{exercise-start}") >= 3
+    assert markdown.count("{exercise-start}") == markdown.count("{exercise-end}")
+    solutions = re.findall(r"\{solution-start\}[^\n]*\n(?::[^\n]*\n)*", markdown)
+    assert solutions and all(":class: dropdown" in s for s in solutions)
+    assert re.search(r"from alexnet_edu\.exercises import|alexnet_edu\.exercises\.", code)
+
+
+def test_every_citation_is_in_the_bibliography():
+    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text()))
+    texts = [p.read_text() for p in (ROOT / "book").glob("*.md")]
+    texts += ["\n".join(_source(c) for c in _cells(p)) for p in CHAPTERS]
+    cited = {key.strip() for text in texts for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", text) for key in group.split(",")}
+    assert cited and cited <= keys, cited - keys
+
+
+def test_ci_runs_the_readme_test_command_with_quick_mode():
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make book" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "ALEXNET_EDU_QUICK=1" in makefile and "--nbval" in makefile

@@ -1,0 +1,347 @@
+"""The data layer: root resolution, every layout, and the errors that tell a user what to do."""
+
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from alexnet_edu import data
+from alexnet_edu.cli import main as cli_main
+
+WNIDS = [c.wnid for c in data.IMAGENETTE_CLASSES]
+
+
+def _jpeg(path: Path, color=(200, 30, 30), mode="RGB") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, (8, 8), color if mode == "RGB" else color[0]).save(path, format="JPEG")
+
+
+def _image_tree(folder: Path, split: str, classes, per_class: int = 2) -> None:
+    for c, name in enumerate(classes):
+        for i in range(per_class):
+            _jpeg(folder / split / name / f"img_{i}.JPEG", color=(c * 20, 0, 0))
+
+
+@pytest.fixture
+def small_counts(monkeypatch):
+    """Shrink the official image counts so fabricated trees of 2 images per class are complete."""
+    counts = {
+        ("imagenette", "train"): 20, ("imagenette", "val"): 20,
+        ("cifar10", "train"): 20, ("cifar10", "test"): 20,
+        ("imagenet", "train"): 6, ("imagenet", "val"): 6,
+    }
+    monkeypatch.setattr(data, "EXPECTED_IMAGES", counts)
+    monkeypatch.setattr(data, "IMAGENET_NUM_CLASSES", 3)
+    return counts
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    monkeypatch.delenv(data.DATA_ENV, raising=False)
+
+
+# --- root resolution -------------------------------------------------------------------------
+
+def test_root_argument_wins_over_environment_and_default(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "from_env"))
+    monkeypatch.chdir(tmp_path)
+    root, how = data.resolve_root(tmp_path / "from_arg")
+    assert root == tmp_path / "from_arg" and "argument" in how
+
+
+def test_environment_wins_over_default(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "from_env"))
+    monkeypatch.chdir(tmp_path)
+    root, how = data.resolve_root()
+    assert root == tmp_path / "from_env" and data.DATA_ENV in how
+
+
+def test_default_is_data_in_the_working_directory(tmp_path, monkeypatch, no_env):
+    monkeypatch.chdir(tmp_path)
+    root, how = data.resolve_root()
+    assert root == tmp_path / "data" and "default" in how
+
+
+def test_load_dataset_reads_from_the_resolved_root(tmp_path, monkeypatch, small_counts):
+    _image_tree(tmp_path / "env" / "imagenette2-160", "val", WNIDS)
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path / "env"))
+    assert Path(data.load_dataset("imagenette", "val").root).parent == tmp_path / "env" / "imagenette2-160"
+    with pytest.raises(data.DataNotFoundError):  # the argument beats the variable, even when empty
+        data.load_dataset("imagenette", "val", root=tmp_path / "elsewhere")
+
+
+# --- layouts ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("folder", ["imagenette2", "imagenette2-320", "imagenette2-160", "imagenette2-224"])
+def test_every_imagenette_layout(tmp_path, folder, small_counts):
+    _image_tree(tmp_path / folder, "train", WNIDS)
+    ds = data.load_dataset("imagenette", "train", root=tmp_path)
+    assert len(ds) == 20
+    image, label = ds[5]
+    assert isinstance(image, Image.Image) and image.mode == "RGB"
+    assert type(label) is int and label == 2  # sorted wnids: the 3rd class holds images 4 and 5
+    assert ds.classes == WNIDS
+
+
+def test_official_imagenette_is_preferred_over_the_offline_copy(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS)
+    assert "imagenette2-320" in data.load_dataset("imagenette", "train", root=tmp_path).root
+
+
+def test_transform_is_applied(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    ds = data.load_dataset("imagenette", "train", root=tmp_path, transform=lambda im: np.asarray(im).shape)
+    assert ds[0][0] == (8, 8, 3)
+
+
+def test_grayscale_images_come_out_rgb(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    gray = tmp_path / "imagenette2-224" / "train" / WNIDS[0] / "img_0.JPEG"
+    _jpeg(gray, color=(90,), mode="L")
+    image, _ = data.load_dataset("imagenette", "train", root=tmp_path)[0]
+    assert image.mode == "RGB" and np.asarray(image).shape == (8, 8, 3)
+
+
+def test_cifar10_jpeg_copy(tmp_path, small_counts):
+    _image_tree(tmp_path / "cifar10-jpeg", "test", data.CIFAR10_CLASSES)
+    ds = data.load_dataset("cifar10", "test", root=tmp_path)
+    assert len(ds) == 20 and ds[19][1] == 9 and ds.classes == list(data.CIFAR10_CLASSES)
+
+
+def _cifar_batches(folder: Path) -> None:
+    """Files in the format of torchvision's cifar-10-batches-py: pickled dicts of uint8 rows."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for i, name in enumerate(names):
+        labels = [(i + j) % 10 for j in range(4)]
+        batch = {"data": rng.integers(0, 256, (4, 3 * 32 * 32), dtype=np.uint8), "labels": labels}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CIFAR10_CLASSES)}))
+
+
+def test_cifar10_official_batches(tmp_path, monkeypatch):
+    from torchvision.datasets import CIFAR10
+
+    _cifar_batches(tmp_path / "cifar-10-batches-py")
+    # Fabricated batches cannot match the official MD5s, so trust them here; the next test
+    # checks that a real MD5 mismatch is reported.
+    monkeypatch.setattr(CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr("torchvision.datasets.cifar.check_integrity", lambda path, md5=None: True)
+    train = data.load_dataset("cifar10", "train", root=tmp_path)
+    test = data.load_dataset("cifar10", "test", root=tmp_path)
+    assert (len(train), len(test)) == (20, 4)
+    image, label = test[1]
+    assert image.mode == "RGB" and image.size == (32, 32) and label == 6  # test_batch: (5 + 1) % 10
+
+
+def test_cifar10_batches_failing_their_checksum_are_reported(tmp_path):
+    _cifar_batches(tmp_path / "cifar-10-batches-py")
+    with pytest.raises(data.DataNotFoundError, match="MD5") as err:
+        data.load_dataset("cifar10", "train", root=tmp_path)
+    assert "python -m alexnet_edu download cifar10" in str(err.value)
+
+
+@pytest.mark.parametrize("folder", ["imagenet", "ILSVRC2012"])
+def test_imagenet_wnid_folders(tmp_path, folder, small_counts):
+    wnids = ["n01440764", "n01443537", "n01484850"]
+    _image_tree(tmp_path / folder, "val", wnids)
+    ds = data.load_dataset("imagenet", "val", root=tmp_path)
+    assert len(ds) == 6 and ds.classes == wnids and ds[2][1] == 1
+
+
+def test_imagenet_archives_are_unpacked_with_torchvision(tmp_path, monkeypatch, small_counts):
+    folder = tmp_path / "imagenet"
+    folder.mkdir()
+    for archive in ("ILSVRC2012_devkit_t12.tar.gz", "ILSVRC2012_img_val.tar"):
+        (folder / archive).write_bytes(b"stand-in")
+    calls = []
+
+    def fake_imagenet(root, split):  # what torchvision.datasets.ImageNet leaves behind
+        calls.append((root, split))
+        _image_tree(Path(root), split, ["n01440764", "n01443537", "n01484850"])
+
+    monkeypatch.setattr("torchvision.datasets.ImageNet", fake_imagenet)
+    assert len(data.load_dataset("imagenet", "val", root=tmp_path)) == 6
+    assert calls == [(str(folder), "val")]
+
+
+def test_imagenet_flat_validation_folder_explains_the_devkit(tmp_path, small_counts):
+    for i in range(3):
+        _jpeg(tmp_path / "imagenet" / "val" / f"ILSVRC2012_val_0000000{i}.JPEG")
+    with pytest.raises(data.DataNotFoundError, match="devkit"):
+        data.load_dataset("imagenet", "val", root=tmp_path)
+
+
+def test_imagenet_with_too_few_classes_is_incomplete(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenet", "train", ["n01440764", "n01443537"], per_class=3)
+    with pytest.raises(data.DataNotFoundError, match="2 class folders instead of 3"):
+        data.load_dataset("imagenet", "train", root=tmp_path)
+    assert len(data.load_dataset("imagenet", "train", root=tmp_path, verify=False)) == 6
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def test_empty_root_names_every_folder_searched_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.DATA_ENV, str(tmp_path))
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_dataset("imagenette", "train")
+    message = str(err.value)
+    assert str(tmp_path) in message and data.DATA_ENV in message
+    for layout in data.LAYOUTS["imagenette"]:
+        assert str(tmp_path / layout.folder) in message
+    assert f"python -m alexnet_edu download imagenette --root {tmp_path}" in message
+    assert isinstance(err.value, FileNotFoundError)
+
+
+def test_missing_imagenet_says_how_to_obtain_it(tmp_path):
+    with pytest.raises(data.DataNotFoundError) as err:
+        data.load_dataset("imagenet", "train", root=tmp_path)
+    message = str(err.value)
+    assert "image-net.org" in message and "ILSVRC2012_img_train.tar" in message
+    assert str(tmp_path / "imagenet") in message and str(tmp_path / "ILSVRC2012") in message
+
+
+def test_a_missing_class_folder_is_named(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS[:-1])
+    with pytest.raises(data.DataNotFoundError, match=f"class folders missing: {WNIDS[-1]}"):
+        data.load_dataset("imagenette", "train", root=tmp_path)
+
+
+def test_an_empty_class_folder_is_incomplete(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS)
+    for f in (tmp_path / "imagenette2-320" / "train" / WNIDS[3]).iterdir():
+        f.unlink()
+    with pytest.raises(data.DataNotFoundError, match="incomplete"):
+        data.load_dataset("imagenette", "train", root=tmp_path)
+
+
+def test_a_short_split_reports_the_counts(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS)
+    (tmp_path / "imagenette2-320" / "train" / WNIDS[0] / "img_0.JPEG").unlink()
+    with pytest.raises(data.DataNotFoundError, match="19 images instead of 20") as err:
+        data.load_dataset("imagenette", "train", root=tmp_path)
+    assert "Delete" in str(err.value) and "download imagenette" in str(err.value)
+
+
+def test_a_missing_split_folder_is_incomplete(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS)
+    with pytest.raises(data.DataNotFoundError, match="no val/ folder"):
+        data.load_dataset("imagenette", "val", root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, split, words",
+    [("mnist", "train", "unknown dataset 'mnist'"), ("imagenette", "test", "'train', 'val'"),
+     ("cifar10", "val", "use 'test'")],
+)
+def test_unknown_names_and_splits(name, split, words):
+    with pytest.raises(ValueError, match=words):
+        data.load_dataset(name, split)
+
+
+def test_class_metadata_is_consistent():
+    assert WNIDS == sorted(WNIDS)  # ImageFolder's label order is the order of the table
+    indices = [c.imagenet_index for c in data.IMAGENETTE_CLASSES]
+    assert indices == sorted(indices) and len(set(indices)) == 10
+    assert data.imagenette_to_imagenet(1) == 217 and data.imagenette_class_names()[1] == "English springer"
+    with pytest.raises(ValueError):
+        data.imagenette_to_imagenet(10)
+
+
+# --- downloads (no network: torchvision's fetch is replaced, its checksum code is real) ---------
+
+def _imagenette_archive(tmp_path: Path) -> bytes:
+    src = tmp_path / "src"
+    for split in ("train", "val"):
+        _image_tree(src / "imagenette2-160", split, WNIDS)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(src / "imagenette2-160", arcname="imagenette2-160")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fake_fetch(monkeypatch):
+    fetched = []
+
+    def install(payload: bytes):
+        def urlretrieve(url, filename, chunk_size=None):
+            fetched.append(url)
+            Path(filename).write_bytes(payload)
+
+        monkeypatch.setattr("torchvision.datasets.utils._get_redirect_url", lambda url, max_hops=3: url)
+        monkeypatch.setattr("torchvision.datasets.utils._urlretrieve", urlretrieve)
+        return fetched
+
+    return install
+
+
+def test_download_imagenette_checks_the_md5_and_unpacks(tmp_path, monkeypatch, fake_fetch, small_counts, capsys):
+    from torchvision.datasets import Imagenette
+
+    payload = _imagenette_archive(tmp_path)
+    url = Imagenette._ARCHIVES["160px"][0]
+    monkeypatch.setitem(Imagenette._ARCHIVES, "160px", (url, hashlib.md5(payload).hexdigest()))
+    fetched = fake_fetch(payload)
+    root = tmp_path / "root"
+    assert cli_main(["download", "imagenette", "--size", "160", "--root", str(root)]) == 0
+    assert fetched == [url] and url.endswith("imagenette2-160.tgz")
+    assert len(data.load_dataset("imagenette", "val", root=root)) == 20
+    assert "ready" in capsys.readouterr().out
+
+
+def test_download_with_a_bad_checksum_fails_clearly(tmp_path, fake_fetch, capsys):
+    fake_fetch(b"not the archive")
+    assert cli_main(["download", "cifar10", "--root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "checksum" in err and "run the same command again" in err
+    assert not (tmp_path / "cifar-10-batches-py").exists()  # nothing unpacked from a bad archive
+
+
+def test_download_imagenet_prints_instructions(tmp_path, capsys):
+    assert cli_main(["download", "imagenet", "--root", str(tmp_path)]) == 1
+    assert "cannot be downloaded automatically" in capsys.readouterr().err
+
+
+def test_where_lists_each_dataset(tmp_path, small_counts, capsys):
+    _image_tree(tmp_path / "cifar10-jpeg", "train", data.CIFAR10_CLASSES)
+    assert cli_main(["where", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path / "cifar10-jpeg") in out and "download imagenette" in out
+
+
+# --- the real offline copies (CI has them in ../shared/data) ----------------------------------
+
+SHARED = Path(os.environ.get(data.DATA_ENV) or Path(__file__).resolve().parents[2] / "shared" / "data")
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "imagenette2-224").is_dir() or not (SHARED / "cifar10-jpeg").is_dir(),
+    reason=f"the offline copies are not in {SHARED} (set {data.DATA_ENV})",
+)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "name, split, count",
+    [("imagenette", "train", 9_469), ("imagenette", "val", 3_925), ("cifar10", "train", 50_000), ("cifar10", "test", 10_000)],
+)
+def test_offline_copies_have_the_official_counts(name, split, count):
+    ds = data.load_dataset(name, split, root=SHARED)
+    assert len(ds) == count
+    image, label = ds[len(ds) // 2]
+    assert isinstance(image, Image.Image) and image.mode == "RGB" and type(label) is int
+
+
+@needs_shared
+def test_offline_imagenette_labels_and_transform():
+    ds = data.load_dataset("imagenette", "val", root=SHARED, transform=lambda im: im.size)
+    assert ds.classes == WNIDS
+    assert ds[0] == ((224, 224), 0)
+    assert ds[len(ds) - 1][1] == 9
