@@ -31,7 +31,7 @@ book: $(STAMP)
 # committed outputs (nbval).
 test: $(STAMP)
 	ALEXNET_EDU_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests alexnet_edu
-	ALEXNET_EDU_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env \
+	ALEXNET_EDU_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=300 \
 		--nbval-sanitize-with book/nbval_sanitize.cfg -p no:cacheprovider book
 
 clean:
