@@ -1,0 +1,55 @@
+"""The quick/full switch, seeding, and the exercise checkers (right answers pass, wrong ones fail)."""
+
+import pytest
+import torch
+
+from alexnet_edu import exercises
+from alexnet_edu.runtime import QUICK_ENV, quick_mode, seed_everything
+
+
+@pytest.mark.parametrize("value, quick", [("1", True), ("true", True), (" YES ", True), ("0", False), ("", False), ("off", False)])
+def test_quick_mode_reads_the_environment(monkeypatch, value, quick):
+    monkeypatch.setenv(QUICK_ENV, value)
+    assert quick_mode() is quick
+
+
+def test_quick_mode_unset_is_full_mode(monkeypatch):
+    monkeypatch.delenv(QUICK_ENV, raising=False)
+    assert quick_mode() is False
+
+
+def test_quick_mode_rejects_values_it_does_not_understand(monkeypatch):
+    monkeypatch.setenv(QUICK_ENV, "fast")
+    with pytest.raises(ValueError, match="set it to 1 for quick mode"):
+        quick_mode()
+
+
+def test_seed_everything_makes_torch_repeatable():
+    seed_everything(3)
+    a = torch.rand(4)
+    seed_everything(3)
+    assert torch.equal(a, torch.rand(4))
+
+
+def test_conv1_inputs_checker(capsys):
+    assert exercises.check_conv1_inputs({227, 228, 229, 230})
+    assert not exercises.check_conv1_inputs({227})
+    assert "3 size(s) are missing" in capsys.readouterr().out
+    assert not exercises.check_conv1_inputs({224, 227, 228, 229, 230})
+    assert "224 gives 54" in capsys.readouterr().out
+    assert not exercises.check_conv1_inputs("not numbers")
+
+
+def test_pool5_checker(capsys):
+    assert exercises.check_pool5_shape(227, (256, 6, 6))
+    assert exercises.check_pool5_shape(224, (256, 5, 5))
+    assert not exercises.check_pool5_shape(224, (256, 6, 6))
+    assert not exercises.check_pool5_shape(227, (384, 6, 6))
+    assert "channels" in capsys.readouterr().out
+
+
+def test_smallest_input_checker(capsys):
+    assert exercises.check_smallest_input(67)
+    assert not exercises.check_smallest_input(66)
+    assert "too small" in capsys.readouterr().out
+    assert not exercises.check_smallest_input(68)
