@@ -42,7 +42,8 @@ def _where(args: argparse.Namespace) -> int:
                 folder, layout = data.find_dataset(name, split, root=base)
                 status = f"{folder}  ({layout.description})"
             except data.DataNotFoundError:
-                status = f"not found — {data.download_command(name, base) if name != 'imagenet' else 'python -m alexnet_edu download imagenet (instructions)'}"
+                fix = data.download_command(name, base)
+                status = f"not found — {fix}" + (" (prints instructions)" if name == "imagenet" else "")
             print(f"  {name:<10} {split:<5} {status}")
     return 0
 

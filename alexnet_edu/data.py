@@ -165,9 +165,13 @@ def download_command(name: str, root: Path) -> str:
     return f"python -m alexnet_edu download {name} --root {root}"
 
 
-def _check_name_split(name: str, split: str) -> None:
+def _check_name(name: str) -> None:
     if name not in SPLITS:
         raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(map(repr, SPLITS))}")
+
+
+def _check_name_split(name: str, split: str) -> None:
+    _check_name(name)
     if split not in SPLITS[name]:
         hint = " (CIFAR-10 has no validation split: use 'test')" if name == "cifar10" and split == "val" else ""
         raise ValueError(
@@ -240,7 +244,7 @@ def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, 
     return dataset
 
 
-def _cifar_batches(split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
+def _cifar_batches(split: str, folder: Path, transform, root: Path) -> Dataset:
     from torchvision.datasets import CIFAR10
 
     try:
@@ -317,7 +321,7 @@ def load_dataset(
 def _read(name: str, split: str, folder: Path, layout: Layout, transform, verify: bool) -> Dataset:
     base = folder.parent
     if layout.kind == "cifar-batches":
-        return _cifar_batches(split, folder, transform, verify, base)
+        return _cifar_batches(split, folder, transform, base)  # fixed files, checked by MD5
     if layout.kind == "ilsvrc":
         return _ilsvrc(split, folder, transform, verify, base)
     return _image_folder(name, split, folder, transform, verify, base)
@@ -330,7 +334,7 @@ def download(name: str, root: Optional[PathLike] = None, size: str = "320") -> P
     before unpacking; an archive already present and intact is not fetched again. ImageNet cannot
     be downloaded automatically (see :data:`IMAGENET_INSTRUCTIONS`).
     """
-    _check_name_split(name, SPLITS.get(name, ("train",))[0])
+    _check_name(name)
     base, _ = resolve_root(root)
     if name == "imagenet":
         raise DataNotFoundError(_fix_hint("imagenet", base))
