@@ -4,6 +4,8 @@ Each idea of the paper lives in one module:
 
 - :mod:`alexnet_edu.paper` — the paper's numbers, in one place;
 - :mod:`alexnet_edu.shapes` — shape arithmetic of every layer;
+- :mod:`alexnet_edu.layers` — local response normalisation, as the paper writes it;
+- :mod:`alexnet_edu.model` — the 2012 network, as one module and as two towers;
 - :mod:`alexnet_edu.data` — the one place that knows where datasets live, and their downloads;
 - :mod:`alexnet_edu.runtime` — quick/full mode, seeding, Colab detection for the chapters;
 - :mod:`alexnet_edu.exercises` — checkers for the book's exercises.

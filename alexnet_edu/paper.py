@@ -48,6 +48,10 @@ WEIGHT_DECAY = 5e-4
 LEARNING_RATE = 0.01
 INIT_STD = 0.01
 EPOCHS = 90
+# §5: "We initialized the neuron biases in the second, fourth, and fifth convolutional layers, as
+# well as in the fully-connected hidden layers, with the constant 1. [...] We initialized the
+# neuron biases in the remaining layers with the constant 0."
+BIAS_ONE_LAYERS = ("conv2", "conv4", "conv5", "fc6", "fc7")
 
 # §3 (Figure 2): "the number of neurons in the network's remaining layers is given by
 # 253,440–186,624–64,896–64,896–43,264–4096–4096–1000." The input "is 150,528-dimensional".

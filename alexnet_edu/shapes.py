@@ -116,6 +116,7 @@ class LayerShape:
     out_shape: tuple[int, ...]
     params: int
     hyper: str
+    macs: int = 0  # multiply-accumulates per image (weights only; biases add, they do not multiply)
 
     @property
     def neurons(self) -> int:
@@ -150,34 +151,37 @@ def layer_shapes(
             depth = shape[0] // layer.groups  # a grouped kernel sees only its own column's maps
             params = layer.kernel * layer.kernel * depth * layer.out_channels + layer.out_channels
             shape = (layer.out_channels, side, side)
+            macs = math.prod(shape) * layer.kernel * layer.kernel * depth  # one kernel per output
             hyper = f"{layer.out_channels}@{layer.kernel}×{layer.kernel}×{depth}"
             hyper += f", stride {layer.stride}, pad {pad}" + (f", {layer.groups} groups" if layer.groups > 1 else "")
             kind = "conv"
         elif isinstance(layer, Pool):
             side = pool_output_size(shape[1], layer.kernel, layer.stride, ceil_mode=ceil_mode)
             shape = (shape[0], side, side)
-            params, kind, hyper = 0, "max-pool", f"{layer.kernel}×{layer.kernel}, stride {layer.stride}"
+            params, kind, hyper, macs = 0, "max-pool", f"{layer.kernel}×{layer.kernel}, stride {layer.stride}", 0
         elif isinstance(layer, LRN):
-            params, kind, hyper = 0, "LRN", f"n = {LRN_SIZE}, keeps the shape"
+            params, kind, hyper, macs = 0, "LRN", f"n = {LRN_SIZE}, keeps the shape", 0
         elif isinstance(layer, FC):
             out = num_classes if layer.name == "fc8" else layer.out_features
             fan_in = math.prod(shape)
             params = fan_in * out + out
+            macs = fan_in * out
             shape = (out,)
             kind, hyper = "fc", f"{fan_in} → {out}"
         else:  # pragma: no cover - the architecture tuple only holds the four kinds above
             raise TypeError(f"unknown layer {layer!r}")
-        rows.append(LayerShape(layer.name, kind, in_shape, shape, params, hyper))
+        rows.append(LayerShape(layer.name, kind, in_shape, shape, params, hyper, macs))
     return rows
 
 
 def format_shape_table(rows: list[LayerShape]) -> str:
-    """The rows of :func:`layer_shapes` as a fixed-width text table, with a parameter total."""
-    header = f"{'layer':<6} {'kind':<8} {'output (C×H×W)':<16} {'parameters':>12}  {'hyper-parameters'}"
+    """The rows of :func:`layer_shapes` as a fixed-width text table, with parameter and MAC totals."""
+    header = f"{'layer':<6} {'kind':<8} {'output (C×H×W)':<16} {'parameters':>12} {'MACs':>13}  {'hyper-parameters'}"
     lines = [header, "-" * len(header)]
     for r in rows:
         out = "×".join(str(d) for d in r.out_shape)
-        lines.append(f"{r.name:<6} {r.kind:<8} {out:<16} {r.params:>12,}  {r.hyper}")
+        lines.append(f"{r.name:<6} {r.kind:<8} {out:<16} {r.params:>12,} {r.macs:>13,}  {r.hyper}")
     lines.append("-" * len(header))
-    lines.append(f"{'total':<6} {'':<8} {'':<16} {sum(r.params for r in rows):>12,}")
+    total_params, total_macs = sum(r.params for r in rows), sum(r.macs for r in rows)
+    lines.append(f"{'total':<6} {'':<8} {'':<16} {total_params:>12,} {total_macs:>13,}")
     return "\n".join(lines)

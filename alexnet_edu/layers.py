@@ -1,0 +1,152 @@
+"""Local response normalisation, as the paper writes it (§3.3).
+
+"Denoting by a^i_{x,y} the activity of a neuron computed by applying kernel i at position (x, y)
+and then applying the ReLU nonlinearity, the response-normalized activity b^i_{x,y} is given by
+
+    b^i_{x,y} = a^i_{x,y} / ( k + α Σ_{j = max(0, i−n/2)}^{min(N−1, i+n/2)} (a^j_{x,y})² )^β
+
+where the sum runs over n "adjacent" kernel maps at the same spatial position, and N is the total
+number of kernels in the layer. [...] we used k = 2, n = 5, α = 10^-4, and β = 0.75."
+
+Note what the formula does *not* do: α multiplies the plain sum of squares. PyTorch, Caffe and
+cuda-convnet all divide α by n, so the paper's layer is ``torch.nn.LocalResponseNorm(5,
+alpha=5e-4, beta=0.75, k=2.0)``. :func:`convert_lrn` translates between the conventions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .paper import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE
+
+
+def _window_sum(t: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """out[:, i] = Σ t[:, j] for j = i − before … i + after, clipped at the channel edges."""
+    channels = t.shape[1]
+    pad_shape = list(t.shape)
+    pad_shape[1] = before
+    left = t.new_zeros(pad_shape)
+    pad_shape[1] = after
+    padded = torch.cat([left, t, t.new_zeros(pad_shape)], dim=1)
+    out = padded[:, 0:channels].clone()
+    for offset in range(1, before + after + 1):  # n shifted adds: O(n) and no pooling kernel
+        out += padded[:, offset:offset + channels]
+    return out
+
+
+class _LRNFunction(torch.autograd.Function):
+    """Forward and a hand-written backward, so autograd keeps three tensors, not a dozen.
+
+    With d_i = k + α Σ_{j∈W(i)} a_j² and b_i = a_i d_i^(−β):
+        ∂L/∂a_j = g_j d_j^(−β) − 2αβ a_j Σ_{i: j∈W(i)} g_i a_i d_i^(−β−1),
+    and the inner sum runs over the mirrored window, so it is another window sum.
+    """
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+        before, after = size // 2, (size - 1) // 2
+        d = _window_sum(a * a, before, after).mul_(alpha).add_(k)
+        scale = d.pow(-beta)
+        ctx.save_for_backward(a, d, scale)
+        ctx.hyper = (before, after, alpha, beta)
+        return a * scale
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        a, d, scale = ctx.saved_tensors
+        before, after, alpha, beta = ctx.hyper
+        inner = _window_sum(g * a * scale / d, after, before)  # the mirrored window
+        grad = g * scale - (2 * alpha * beta) * a * inner
+        return grad, None, None, None, None
+
+
+class LocalResponseNorm(nn.Module):
+    """The paper's local response normalisation: b_i = a_i / (k + α Σ_j a_j²)^β.
+
+    The sum runs over the ``size`` channels centred on i (for even sizes, as PyTorch: size//2
+    before and (size−1)//2 after), clipped at the first and last channel. α is **not** divided by
+    ``size``. With ``groups=2`` the channels are normalised in two independent halves, as on the
+    paper's two GPUs, where each GPU normalised only the kernel maps it held.
+
+    Input: (batch, channels, ...) with channels divisible by ``groups``.
+    """
+
+    def __init__(
+        self,
+        size: int = LRN_SIZE,
+        alpha: float = LRN_ALPHA,
+        beta: float = LRN_BETA,
+        k: float = LRN_K,
+        groups: int = 1,
+    ) -> None:
+        super().__init__()
+        if size < 1 or groups < 1:
+            raise ValueError(f"size and groups must be >= 1, got size={size}, groups={groups}")
+        if k <= 0 and beta != 0:
+            raise ValueError(f"k must be > 0 so that the denominator cannot be 0, got k={k}")
+        self.size, self.alpha, self.beta, self.k, self.groups = size, alpha, beta, k, groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 2:
+            raise ValueError(f"LocalResponseNorm expects (batch, channels, ...), got shape {tuple(x.shape)}")
+        n, c = x.shape[:2]
+        if c % self.groups:
+            raise ValueError(f"{c} channels cannot be split into {self.groups} groups")
+        grouped = x.reshape(n * self.groups, c // self.groups, *x.shape[2:])
+        out = _LRNFunction.apply(grouped, self.size, self.alpha, self.beta, self.k)
+        return out.reshape(x.shape)
+
+    def extra_repr(self) -> str:
+        groups = f", groups={self.groups}" if self.groups != 1 else ""
+        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{groups}"
+
+
+def local_response_norm_loop(a: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+    """The formula of §3.3 as plain loops over channels: slow, obviously right, for checking."""
+    channels = a.shape[1]
+    out = torch.empty_like(a)
+    for i in range(channels):
+        lo, hi = max(0, i - size // 2), min(channels - 1, i + (size - 1) // 2)
+        total = sum(a[:, j] ** 2 for j in range(lo, hi + 1))
+        out[:, i] = a[:, i] / (k + alpha * total) ** beta
+    return out
+
+
+@dataclass(frozen=True)
+class LRNConvention:
+    """How a library writes the denominator: (k + scale · Σ a²)^β with scale = α or α/n."""
+
+    name: str
+    alpha_divided_by_size: bool
+    default_k: float
+    source: str
+
+
+LRN_CONVENTIONS: dict[str, LRNConvention] = {
+    "paper": LRNConvention("paper", False, LRN_K, "Krizhevsky et al. 2012, §3.3: k + α Σ a²"),
+    "cuda-convnet2": LRNConvention(
+        "cuda-convnet2", True, 2.0, "Krizhevsky's cuda-convnet2 cross-map norm: 2 + (α/n) Σ a² (the additive 2 is fixed)"
+    ),
+    "caffe": LRNConvention("caffe", True, 1.0, "Caffe's LRN layer (ACROSS_CHANNELS): k + (α/n) Σ a², k defaults to 1"),
+    "pytorch": LRNConvention("pytorch", True, 1.0, "torch.nn.LocalResponseNorm: k + (α/n) Σ a², k defaults to 1"),
+}
+
+
+def convert_lrn(alpha: float, size: int, source: str, target: str) -> float:
+    """The α to write in convention ``target`` for the layer that ``source`` writes with ``alpha``.
+
+    The additive constant k and β mean the same in every convention (set k explicitly where a
+    library lets you; cuda-convnet2 fixes it at 2 and Caffe's prototxt for AlexNet leaves it at 1,
+    which is a different layer from the paper's whatever α is).
+
+    >>> convert_lrn(1e-4, 5, "paper", "pytorch")  # the paper's layer in PyTorch
+    0.0005
+    """
+    for name in (source, target):
+        if name not in LRN_CONVENTIONS:
+            raise ValueError(f"unknown LRN convention {name!r}: choose one of {', '.join(LRN_CONVENTIONS)}")
+    scale = alpha / size if LRN_CONVENTIONS[source].alpha_divided_by_size else alpha
+    return scale * size if LRN_CONVENTIONS[target].alpha_divided_by_size else scale

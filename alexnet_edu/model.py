@@ -1,0 +1,322 @@
+"""The 2012 network, exactly as §3.5 describes it, in two equivalent forms.
+
+"The first convolutional layer filters the 224×224×3 input image with 96 kernels of size 11×11×3
+with a stride of 4 pixels [...]. The second convolutional layer takes as input the
+(response-normalized and pooled) output of the first convolutional layer and filters it with 256
+kernels of size 5 × 5 × 48. [...] The third convolutional layer has 384 kernels of size 3 × 3 × 256
+[...]. The fourth convolutional layer has 384 kernels of size 3 × 3 × 192, and the fifth
+convolutional layer has 256 kernels of size 3 × 3 × 192. The fully-connected layers have 4096
+neurons each." (§3.5)
+
+:class:`AlexNet` writes the two GPUs' columns as grouped convolutions (``groups=2``) in one
+module; :class:`TwoTowerAlexNet` writes them as two columns that can sit on two devices, as in
+the paper's Figure 2. :meth:`TwoTowerAlexNet.from_alexnet` and :meth:`TwoTowerAlexNet.to_alexnet`
+convert the weights exactly, both ways.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import LocalResponseNorm
+from .paper import (
+    ARCHITECTURE,
+    BIAS_ONE_LAYERS,
+    DROPOUT_P,
+    IN_CHANNELS,
+    INIT_STD,
+    INPUT_SIZE,
+    INPUT_SIZE_STATED,
+    NUM_CLASSES,
+    NUM_COLUMNS,
+    Conv,
+    FC,
+)
+from .shapes import LayerShape, ceil_extra_padding, layer_shapes
+
+SPEC = {layer.name: layer for layer in ARCHITECTURE}
+Device = Union[str, torch.device]
+
+
+def _input_padding(input_size: int) -> int:
+    """Zeros to add on the right and bottom of the input so that conv1 gives 55×55 maps."""
+    if input_size == INPUT_SIZE:
+        return 0
+    if input_size == INPUT_SIZE_STATED:  # cuda-convnet rounds up: the same as 3 more zeros
+        conv1 = SPEC["conv1"]
+        return ceil_extra_padding(input_size, conv1.kernel, conv1.stride)
+    raise ValueError(
+        f"input_size={input_size} is not supported: the network expects {INPUT_SIZE}×{INPUT_SIZE} "
+        f"images (or {INPUT_SIZE_STATED}×{INPUT_SIZE_STATED} with cuda-convnet's rounding, "
+        f"input_size={INPUT_SIZE_STATED}); crop or resize your images to one of these"
+    )
+
+
+def _check_input(x: torch.Tensor, input_size: int, pad: int) -> torch.Tensor:
+    """Fail early, with the size the network expects, rather than with a matrix-shape error."""
+    if x.dim() != 4 or x.shape[1] != IN_CHANNELS or tuple(x.shape[-2:]) != (input_size, input_size):
+        raise ValueError(
+            f"expected a batch of shape (N, {IN_CHANNELS}, {input_size}, {input_size}), got {tuple(x.shape)}; "
+            f"this network was built with input_size={input_size}"
+            + (f" (use AlexNet(input_size={INPUT_SIZE_STATED}) for 224×224 images)"
+               if tuple(x.shape[-2:]) == (INPUT_SIZE_STATED, INPUT_SIZE_STATED) else "")
+        )
+    return F.pad(x, (0, pad, 0, pad)) if pad else x
+
+
+def _conv(name: str, in_channels: int, columns: int = 1) -> nn.Conv2d:
+    """conv layer ``name`` of the paper; with ``columns=2``, one column's half of its kernels."""
+    spec: Conv = SPEC[name]  # type: ignore[assignment]
+    groups = spec.groups if columns == 1 else 1
+    return nn.Conv2d(in_channels, spec.out_channels // columns, spec.kernel, spec.stride, spec.padding, groups=groups)
+
+
+def _pool() -> nn.MaxPool2d:
+    return nn.MaxPool2d(SPEC["pool1"].kernel, SPEC["pool1"].stride)
+
+
+def _fc_width(name: str) -> int:
+    spec: FC = SPEC[name]  # type: ignore[assignment]
+    return spec.out_features
+
+
+# fc6's inputs: pool5's 256 maps of 6×6, flattened (the same for both supported input sizes)
+FLAT_FEATURES = math.prod(next(r.out_shape for r in layer_shapes() if r.name == "pool5"))
+
+
+class AlexNet(nn.Module):
+    """The paper's network: 5 conv layers, 3 fully-connected, 60,965,224 parameters for 1000 classes.
+
+    conv1 96@11×11/4 → ReLU → LRN → max-pool 3/2 → conv2 256@5×5 pad 2, 2 groups → ReLU → LRN →
+    max-pool 3/2 → conv3 384@3×3 pad 1 → ReLU → conv4 384@3×3 pad 1, 2 groups → ReLU → conv5
+    256@3×3 pad 1, 2 groups → ReLU → max-pool 3/2 → fc6 4096 → ReLU → dropout → fc7 4096 → ReLU →
+    dropout → fc8.
+
+    ``input_size=227`` (default) is the size for which the stated conv1 gives 55×55 maps;
+    ``input_size=224`` pads the input with 3 zeros on the right and bottom, which is what
+    cuda-convnet's rounding up does. The LRN layers normalise each GPU's half of the maps on its
+    own (``groups=2``), as the two GPUs did, so this network equals :class:`TwoTowerAlexNet`.
+    Weights start as in the paper (:func:`init_paper_`).
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, input_size: int = INPUT_SIZE, dropout: float = DROPOUT_P) -> None:
+        super().__init__()
+        self.input_size, self.num_classes = input_size, num_classes
+        self.input_padding = _input_padding(input_size)
+        c = {name: SPEC[name].out_channels for name in ("conv1", "conv2", "conv3", "conv4", "conv5")}
+        self.conv1, self.relu1 = _conv("conv1", IN_CHANNELS), nn.ReLU()
+        self.lrn1, self.pool1 = LocalResponseNorm(groups=NUM_COLUMNS), _pool()
+        self.conv2, self.relu2 = _conv("conv2", c["conv1"]), nn.ReLU()
+        self.lrn2, self.pool2 = LocalResponseNorm(groups=NUM_COLUMNS), _pool()
+        self.conv3, self.relu3 = _conv("conv3", c["conv2"]), nn.ReLU()
+        self.conv4, self.relu4 = _conv("conv4", c["conv3"]), nn.ReLU()
+        self.conv5, self.relu5 = _conv("conv5", c["conv4"]), nn.ReLU()
+        self.pool5 = _pool()
+        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, _fc_width("fc6")), nn.ReLU(), nn.Dropout(dropout)
+        self.fc7, self.relu7, self.drop7 = nn.Linear(_fc_width("fc6"), _fc_width("fc7")), nn.ReLU(), nn.Dropout(dropout)
+        self.fc8 = nn.Linear(_fc_width("fc7"), num_classes)
+        init_paper_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = _check_input(x, self.input_size, self.input_padding)
+        x = self.pool1(self.lrn1(self.relu1(self.conv1(x))))
+        x = self.pool2(self.lrn2(self.relu2(self.conv2(x))))
+        x = self.relu3(self.conv3(x))
+        x = self.relu4(self.conv4(x))
+        x = self.pool5(self.relu5(self.conv5(x)))
+        x = torch.flatten(x, 1)
+        x = self.drop6(self.relu6(self.fc6(x)))
+        x = self.drop7(self.relu7(self.fc7(x)))
+        return self.fc8(x)
+
+
+def init_paper_(model: nn.Module, std: float = INIT_STD) -> nn.Module:
+    """The paper's initialisation, in place: "We initialized the weights in each layer from a
+    zero-mean Gaussian distribution with standard deviation 0.01. We initialized the neuron biases
+    in the second, fourth, and fifth convolutional layers, as well as in the fully-connected hidden
+    layers, with the constant 1. [...] the remaining layers with the constant 0." (§5)
+
+    Works on :class:`AlexNet` and :class:`TwoTowerAlexNet` (layers are found by their paper names).
+    """
+    found = set()
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            layer = name.rsplit(".", 1)[-1]
+            if layer not in SPEC:
+                raise ValueError(f"{name!r} is not a layer of the paper's network (conv1 … fc8)")
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            nn.init.constant_(module.bias, 1.0 if layer in BIAS_ONE_LAYERS else 0.0)
+            found.add(layer)
+    if not found:
+        raise ValueError("no conv or fully-connected layers found to initialise")
+    return model
+
+
+class Column(nn.Module):
+    """One GPU's half of the network (one column of Figure 2)."""
+
+    def __init__(self, num_outputs: int, dropout: float = DROPOUT_P) -> None:
+        super().__init__()
+        half = {name: SPEC[name].out_channels // NUM_COLUMNS for name in ("conv1", "conv2", "conv3", "conv4", "conv5")}
+        self.conv1, self.relu1 = _conv("conv1", IN_CHANNELS, NUM_COLUMNS), nn.ReLU()
+        self.lrn1, self.pool1 = LocalResponseNorm(), _pool()
+        self.conv2, self.relu2 = _conv("conv2", half["conv1"], NUM_COLUMNS), nn.ReLU()  # own column only
+        self.lrn2, self.pool2 = LocalResponseNorm(), _pool()
+        self.conv3, self.relu3 = _conv("conv3", 2 * half["conv2"], NUM_COLUMNS), nn.ReLU()  # both columns
+        self.conv4, self.relu4 = _conv("conv4", half["conv3"], NUM_COLUMNS), nn.ReLU()  # own column only
+        self.conv5, self.relu5 = _conv("conv5", half["conv4"], NUM_COLUMNS), nn.ReLU()  # own column only
+        self.pool5 = _pool()
+        fc6, fc7 = _fc_width("fc6") // NUM_COLUMNS, _fc_width("fc7") // NUM_COLUMNS
+        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, fc6), nn.ReLU(), nn.Dropout(dropout)
+        self.fc7, self.relu7, self.drop7 = nn.Linear(2 * fc6, fc7), nn.ReLU(), nn.Dropout(dropout)
+        self.fc8 = nn.Linear(2 * fc7, num_outputs)
+
+    def lower(self, x: torch.Tensor) -> torch.Tensor:
+        """conv1 to pool2: this column's own maps only."""
+        x = self.pool1(self.lrn1(self.relu1(self.conv1(x))))
+        return self.pool2(self.lrn2(self.relu2(self.conv2(x))))
+
+    def upper(self, both: torch.Tensor) -> torch.Tensor:
+        """conv3 (which sees both columns) to pool5, flattened."""
+        x = self.relu3(self.conv3(both))
+        x = self.relu5(self.conv5(self.relu4(self.conv4(x))))
+        return torch.flatten(self.pool5(x), 1)
+
+    def hidden6(self, both: torch.Tensor) -> torch.Tensor:
+        return self.drop6(self.relu6(self.fc6(both)))
+
+    def hidden7(self, both: torch.Tensor) -> torch.Tensor:
+        return self.drop7(self.relu7(self.fc7(both)))
+
+
+def _split_sizes(total: int, parts: int = NUM_COLUMNS) -> list[int]:
+    """How ``total`` units are shared between the columns (the first gets the odd one)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+class TwoTowerAlexNet(nn.Module):
+    """The same network as :class:`AlexNet`, written as the paper drew it: two columns.
+
+    "The GPUs communicate only in certain layers. This means that, for example, the kernels of
+    layer 3 take input from all kernel maps in layer 2. However, kernels in layer 4 take input only
+    from those kernel maps in layer 3 which reside on the same GPU." (§3.2)
+
+    Each column holds half of every layer's kernels (and half of fc8's outputs). Activations cross
+    between the columns only into conv3, fc6, fc7 and fc8. ``devices`` places column 0 and column 1
+    (for example ``("cuda:0", "cuda:1")``); the logits are returned on the first device.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = NUM_CLASSES,
+        input_size: int = INPUT_SIZE,
+        dropout: float = DROPOUT_P,
+        devices: Optional[Sequence[Device]] = None,
+    ) -> None:
+        super().__init__()
+        self.input_size, self.num_classes = input_size, num_classes
+        self.input_padding = _input_padding(input_size)
+        self.columns = nn.ModuleList(Column(n, dropout) for n in _split_sizes(num_classes))
+        init_paper_(self)
+        self.place(devices or ("cpu",) * NUM_COLUMNS)
+
+    def place(self, devices: Sequence[Device]) -> "TwoTowerAlexNet":
+        """Move column i to ``devices[i]``."""
+        if len(devices) != NUM_COLUMNS:
+            raise ValueError(f"give one device per column ({NUM_COLUMNS}), got {list(devices)}")
+        self.devices = [torch.device(d) for d in devices]
+        for column, device in zip(self.columns, self.devices):
+            column.to(device)
+        return self
+
+    def _exchange(self, parts: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Every column gets both columns' activations, concatenated along the channel axis."""
+        return [torch.cat([p.to(device) for p in parts], dim=1) for device in self.devices]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = _check_input(x, self.input_size, self.input_padding)
+        cols, devs = self.columns, self.devices
+        h = [col.lower(x.to(dev)) for col, dev in zip(cols, devs)]
+        h = [col.upper(both) for col, both in zip(cols, self._exchange(h))]
+        h = [col.hidden6(both) for col, both in zip(cols, self._exchange(h))]
+        h = [col.hidden7(both) for col, both in zip(cols, self._exchange(h))]
+        logits = [col.fc8(both) for col, both in zip(cols, self._exchange(h))]
+        return torch.cat([z.to(devs[0]) for z in logits], dim=1)
+
+    # --- exact conversion to and from AlexNet ----------------------------------------------------
+    # Grouped convolutions keep group g's kernels in rows [g·C/2, (g+1)·C/2) of the weight, and
+    # group g reads input channels [g·D/2, (g+1)·D/2): exactly column g's kernels and maps. Layers
+    # that see both columns read the maps in the order column 0, column 1, which is also AlexNet's
+    # channel order (and, after flattening, its feature order). So every conversion is a row split.
+
+    def _column_rows(self, name: str, total: int) -> list[slice]:
+        sizes = _split_sizes(total) if name == "fc8" else [total // NUM_COLUMNS] * NUM_COLUMNS
+        starts = [sum(sizes[:i]) for i in range(NUM_COLUMNS)]
+        return [slice(s, s + n) for s, n in zip(starts, sizes)]
+
+    @classmethod
+    def from_alexnet(cls, model: AlexNet, devices: Optional[Sequence[Device]] = None) -> "TwoTowerAlexNet":
+        """A two-column copy of ``model`` with the same weights (the same function, exactly)."""
+        tower = cls(model.num_classes, model.input_size, model.drop6.p)
+        with torch.no_grad():
+            for name in SPEC:
+                if name.startswith(("conv", "fc")):
+                    full = getattr(model, name)
+                    for column, rows in zip(tower.columns, tower._column_rows(name, full.weight.shape[0])):
+                        getattr(column, name).weight.copy_(full.weight[rows])
+                        getattr(column, name).bias.copy_(full.bias[rows])
+        return tower.place(devices or [model.conv1.weight.device] * NUM_COLUMNS)
+
+    def to_alexnet(self) -> AlexNet:
+        """The single-module :class:`AlexNet` with this network's weights, on the first device."""
+        model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p)
+        with torch.no_grad():
+            for name in SPEC:
+                if name.startswith(("conv", "fc")):
+                    parts = [getattr(column, name) for column in self.columns]
+                    getattr(model, name).weight.copy_(torch.cat([p.weight.cpu() for p in parts]))
+                    getattr(model, name).bias.copy_(torch.cat([p.bias.cpu() for p in parts]))
+        return model.to(self.devices[0])
+
+
+def layer_table(model: nn.Module, input_size: Optional[int] = None) -> list[LayerShape]:
+    """Measure every named layer of an :class:`AlexNet` with one forward pass (forward hooks).
+
+    Returns the same rows as :func:`alexnet_edu.shapes.layer_shapes` computes from the formula —
+    output shape, parameters, multiply-accumulates per image, neurons — but read off the real
+    modules, so the two can be compared.
+    """
+    input_size = input_size or getattr(model, "input_size", INPUT_SIZE)
+    rows: list[LayerShape] = []
+
+    def record(name: str, module: nn.Module):
+        def hook(mod, inputs, output):
+            in_shape, out_shape = tuple(inputs[0].shape[1:]), tuple(output.shape[1:])
+            params = sum(p.numel() for p in mod.parameters())
+            if isinstance(mod, nn.Conv2d):
+                macs = math.prod(out_shape) * (mod.in_channels // mod.groups) * math.prod(mod.kernel_size)
+                kind = "conv"
+            elif isinstance(mod, nn.Linear):
+                macs, kind = mod.in_features * mod.out_features, "fc"
+            else:
+                macs, kind = 0, "LRN" if isinstance(mod, LocalResponseNorm) else "max-pool"
+            rows.append(LayerShape(name, kind, in_shape, out_shape, params, repr(mod), macs))
+        return hook
+
+    handles = [getattr(model, name).register_forward_hook(record(name, getattr(model, name))) for name in SPEC]
+    was_training = model.training
+    try:
+        model.eval()
+        device = next(model.parameters()).device
+        with torch.no_grad():
+            model(torch.zeros(1, IN_CHANNELS, input_size, input_size, device=device))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return rows
