@@ -4,6 +4,8 @@
     python -m alexnet_edu download cifar10 [--root DIR]
     python -m alexnet_edu download imagenet      # prints how to obtain ILSVRC-2012
     python -m alexnet_edu where                  # which datasets are found, and where
+    python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
+    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: ablation pooling
 """
 
 from __future__ import annotations
@@ -48,6 +50,49 @@ def _where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v]
+
+
+def _ints(text: str) -> list[int]:
+    return [int(v) for v in text.split(",") if v]
+
+
+def _data_record(root, train, test=None) -> dict:
+    folder, layout = data.find_dataset("cifar10", "train", root)
+    record = {"dataset": "cifar10", "folder": folder.name, "layout": layout.description, "train_images": len(train[1])}
+    if test is not None:
+        record["test_images"] = len(test[1])
+    return record
+
+
+def _figure1(args: argparse.Namespace) -> int:
+    from . import experiments
+    from .provenance import Provenance, write_json_atomic
+
+    prov = Provenance()
+    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
+    result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed)
+    record = {"experiment": "figure1", "data": _data_record(args.root, train), **result, "provenance": prov.finish()}
+    print(f"wrote {write_json_atomic(args.out, record)}; best: {result['best']}, "
+          f"ReLU speed-up over tanh: {result['speedup_relu_over_tanh']}")
+    return 0
+
+
+def _ablation(args: argparse.Namespace) -> int:
+    from . import experiments
+    from .provenance import Provenance, write_json_atomic
+
+    prov = Provenance()
+    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
+    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
+    result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds)
+    record = {"experiment": f"ablation-{args.kind}", "data": _data_record(args.root, train, test), **result,
+              "provenance": prov.finish()}
+    print(f"wrote {write_json_atomic(args.out, record)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m alexnet_edu``."""
     parser = argparse.ArgumentParser(prog="python -m alexnet_edu", description=__doc__.splitlines()[0])
@@ -65,6 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("where", help="show the data root and which datasets are found in it")
     p.add_argument("--root", help=f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})")
     p.set_defaults(func=_where)
+
+    root_help = f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})"
+    p = commands.add_parser("figure1", help="Figure 1: epochs to 25%% training error, ReLU vs tanh, on CIFAR-10")
+    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
+    p.add_argument("--lrs", type=_floats, default=[0.01, 0.03, 0.003], help="learning rates to try, in order")
+    p.add_argument("--max-epochs", type=float, default=40.0)
+    p.add_argument("--target", type=float, default=0.25, help="training error to reach")
+    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--root", help=root_help)
+    p.set_defaults(func=_figure1)
+
+    p = commands.add_parser("ablation", help="the small CIFAR-10 network without and with LRN or overlapping pooling")
+    p.add_argument("kind", choices=["lrn", "pooling"])
+    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--epochs", type=float, default=8.0)
+    p.add_argument("--seeds", type=_ints, default=[0, 1])
+    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
+    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
+    p.add_argument("--root", help=root_help)
+    p.set_defaults(func=_ablation)
     return parser
 
 

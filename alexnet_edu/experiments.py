@@ -1,0 +1,236 @@
+"""Small CIFAR-10 experiments for the paper's claims about single components.
+
+Figure 1 (§3.1): "A four-layer convolutional neural network with ReLUs (solid line) reaches a 25%
+training error rate on CIFAR-10 six times faster than an equivalent network with tanh neurons
+(dashed line). The learning rates for each network were chosen independently to make training as
+fast as possible. No regularization of any kind was employed."
+
+The same four-layer network (three conv layers and one fully-connected layer, like cuda-convnet's
+CIFAR-10 example) also tests LRN (§3.3) and overlapping pooling (§3.4) at a scale a laptop affords.
+
+    python -m alexnet_edu figure1 --out book/results/figure1.json
+    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json
+    python -m alexnet_edu ablation pooling --out book/results/ablation_pooling.json
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import load_dataset
+from .layers import LocalResponseNorm
+from .paper import BATCH_SIZE, MOMENTUM, POOL_KERNEL, POOL_STRIDE
+
+CIFAR_SIDE = 32
+TICKS_PER_EPOCH = 10  # training error is recorded ten times per epoch
+
+
+@dataclass(frozen=True)
+class SmallNetConfig:
+    """The four-layer network: conv 32@5×5 → pool → conv 32@5×5 → pool → conv 64@5×5 → pool → fc 10."""
+
+    activation: str = "relu"  # "relu" or "tanh"
+    lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two pools
+    pool_kernel: int = POOL_KERNEL  # z
+    pool_stride: int = POOL_STRIDE  # s
+
+    def __post_init__(self) -> None:
+        if self.activation not in ("relu", "tanh"):
+            raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
+
+
+class SmallConvNet(nn.Module):
+    """Three conv layers and a classifier on 32×32 images; max-pooling in ceil mode.
+
+    Ceil mode keeps the maps at 16, 8 and 4 pixels for both z=3, s=2 and z=s=2, so the two pooling
+    schemes are compared on networks with the same number of parameters.
+    """
+
+    def __init__(self, config: SmallNetConfig = SmallNetConfig(), num_classes: int = 10) -> None:
+        super().__init__()
+        self.config = config
+        act = nn.ReLU if config.activation == "relu" else nn.Tanh
+        pool = lambda: nn.MaxPool2d(config.pool_kernel, config.pool_stride, ceil_mode=True)  # noqa: E731
+        norm = lambda: LocalResponseNorm() if config.lrn else nn.Identity()  # noqa: E731
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2), act(), pool(), norm(),
+            nn.Conv2d(32, 32, 5, padding=2), act(), pool(), norm(),
+            nn.Conv2d(32, 64, 5, padding=2), act(), pool(),
+        )
+        with torch.no_grad():
+            flat = self.features(torch.zeros(1, 3, CIFAR_SIDE, CIFAR_SIDE)).numel()
+        self.classifier = nn.Linear(flat, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def load_cifar_tensors(split: str, root=None, limit: Optional[int] = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10 as a uint8 tensor (N, 3, 32, 32) and int64 labels, decoded once into memory.
+
+    ``limit`` keeps a random subset of that many images (the same subset for the same seed).
+    """
+    dataset = load_dataset("cifar10", split, root=root)
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+    if limit is not None:
+        order = order[:limit]
+    images = torch.empty(len(order), 3, CIFAR_SIDE, CIFAR_SIDE, dtype=torch.uint8)
+    labels = torch.empty(len(order), dtype=torch.int64)
+    for i, index in enumerate(tqdm(order.tolist(), desc=f"decoding CIFAR-10 {split}", leave=False)):
+        image, label = dataset[index]
+        images[i] = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
+        labels[i] = label
+    return images, labels
+
+
+def _prepare(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    # §2: "subtracting the mean activity over the training set from each pixel"; scaled to [0, 1].
+    return images.float().div_(255).sub_(mean)
+
+
+def train_small(
+    config: SmallNetConfig,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+    *,
+    lr: float,
+    max_epochs: float,
+    target_error: Optional[float] = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train with SGD (momentum 0.9, batch 128, no weight decay, no dropout, no augmentation).
+
+    Training error is the error on the batches of each tenth of an epoch, measured as they are
+    trained on (as cuda-convnet reported it). Stops after ``max_epochs`` (fractions allowed) or at
+    the first tick whose error is at most ``target_error``; ``epochs_to_target`` is then the epoch
+    (in tenths) at which that happened, else ``None``. Test error is measured after every epoch.
+    """
+    torch.manual_seed(seed)
+    model = SmallConvNet(config)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
+    images, labels = train
+    mean = images.float().div(255).mean(0)  # the mean image of the training set
+    n = len(labels)
+    batches_per_epoch = math.ceil(n / BATCH_SIZE)
+    tick_every = max(1, batches_per_epoch // TICKS_PER_EPOCH)
+    total_batches = math.ceil(max_epochs * batches_per_epoch)
+    generator = torch.Generator().manual_seed(seed)
+    ticks, epochs, reached = [], [], None
+    wrong = seen = 0
+    bar = tqdm(total=total_batches, desc=f"{config.activation} lr={lr:g}", disable=not progress, leave=False,
+               mininterval=2.0)
+    step = 0
+    while step < total_batches and reached is None:
+        order = torch.randperm(n, generator=generator)
+        model.train()
+        for b in range(batches_per_epoch):
+            idx = order[b * BATCH_SIZE:(b + 1) * BATCH_SIZE]
+            logits = model(_prepare(images[idx], mean))
+            loss = F.cross_entropy(logits, labels[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at epoch {step / batches_per_epoch:.2f} "
+                                         f"with lr={lr}: lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            wrong += (logits.argmax(1) != labels[idx]).sum().item()
+            seen += len(idx)
+            step += 1
+            bar.update()
+            if step % tick_every == 0 or b == batches_per_epoch - 1:
+                epoch = step / batches_per_epoch
+                ticks.append({"epoch": round(epoch, 4), "train_error": wrong / seen, "loss": loss.item()})
+                bar.set_postfix(train_error=f"{wrong / seen:.3f}")
+                wrong = seen = 0
+                if target_error is not None and ticks[-1]["train_error"] <= target_error:
+                    reached = ticks[-1]["epoch"]
+                    break
+            if step >= total_batches:
+                break
+        if test is not None and (step % batches_per_epoch == 0 or step >= total_batches or reached is not None):
+            epochs.append({"epoch": round(step / batches_per_epoch, 4), "test_error": evaluate(model, test, mean)})
+    bar.close()
+    return {"config": asdict(config), "lr": lr, "seed": seed, "train_images": n, "ticks": ticks,
+            "epochs": epochs, "epochs_to_target": reached, "model": model}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor) -> float:
+    """Top-1 error of ``model`` on ``data`` (images normalised with the training mean)."""
+    model.eval()
+    images, labels = data
+    wrong = 0
+    for start in range(0, len(labels), 1000):
+        logits = model(_prepare(images[start:start + 1000], mean))
+        wrong += (logits.argmax(1) != labels[start:start + 1000]).sum().item()
+    return wrong / len(labels)
+
+
+def figure1(
+    train: tuple[torch.Tensor, torch.Tensor],
+    lrs: Sequence[float],
+    max_epochs: float,
+    target_error: float = 0.25,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Figure 1: epochs to ``target_error`` for ReLU and tanh, each at its best learning rate.
+
+    Learning rates are tried in the given order; a run stops as soon as it can no longer beat the
+    best run so far of the same activation, which keeps the sweep cheap without changing its winner.
+    """
+    runs, best = [], {}
+    for activation in ("relu", "tanh"):
+        for lr in lrs:
+            budget = min(max_epochs, best[activation]["epochs_to_target"]) if activation in best else max_epochs
+            run = train_small(SmallNetConfig(activation), train, lr=lr, max_epochs=budget,
+                              target_error=target_error, seed=seed, progress=progress)
+            run.pop("model")
+            runs.append(run)
+            if run["epochs_to_target"] is not None and (
+                activation not in best or run["epochs_to_target"] < best[activation]["epochs_to_target"]
+            ):
+                best[activation] = run
+    summary = {a: {"lr": r["lr"], "epochs_to_target": r["epochs_to_target"]} for a, r in best.items()}
+    ratio = (summary["tanh"]["epochs_to_target"] / summary["relu"]["epochs_to_target"]
+             if {"relu", "tanh"} <= summary.keys() else None)
+    return {"target_error": target_error, "max_epochs": max_epochs, "lrs": list(lrs), "runs": runs,
+            "best": summary, "speedup_relu_over_tanh": ratio}
+
+
+ABLATIONS = {
+    "lrn": (SmallNetConfig(lrn=False), SmallNetConfig(lrn=True)),
+    "pooling": (SmallNetConfig(pool_kernel=2, pool_stride=2), SmallNetConfig(pool_kernel=3, pool_stride=2)),
+}
+
+
+def ablation(
+    kind: str,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    lr: float,
+    epochs: float,
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train the network without and with a component (LRN, or overlapping pooling) on the same
+    data, learning rate and seeds; record training and test error per epoch."""
+    if kind not in ABLATIONS:
+        raise ValueError(f"unknown ablation {kind!r}: choose one of {', '.join(ABLATIONS)}")
+    runs = []
+    for seed in seeds:
+        for config in ABLATIONS[kind]:
+            run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+            run["parameters"] = sum(p.numel() for p in run.pop("model").parameters())
+            runs.append(run)
+    return {"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs}
