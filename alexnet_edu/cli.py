@@ -20,14 +20,22 @@ from . import data
 def _download(args: argparse.Namespace) -> int:
     try:
         folder = data.download(args.dataset, root=args.root, size=args.size)
-    except data.DataNotFoundError as err:
+    except (data.DataNotFoundError, NotADirectoryError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
     except RuntimeError as err:  # torchvision: "File not found or corrupted." after a bad MD5
         print(
             f"Download of {args.dataset} failed: {err}\n"
-            f"The archive did not match its published MD5 checksum or could not be fetched; "
-            f"run the same command again (an intact archive is kept, a damaged one fetched anew).",
+            f"The archive does not match its published MD5 checksum (a damaged or cut-off transfer). "
+            f"Run the same command again: a damaged archive is fetched anew.",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as err:  # no network, refused connection, disk full, ...
+        print(
+            f"Download of {args.dataset} failed: {err}\n"
+            f"Check your internet connection and the free space in the data root, then run the same "
+            f"command again. Without internet, copy the official archive into the data root by hand.",
             file=sys.stderr,
         )
         return 1
@@ -42,10 +50,15 @@ def _where(args: argparse.Namespace) -> int:
         for split in splits:
             try:
                 folder, layout = data.find_dataset(name, split, root=base)
-                status = f"{folder}  ({layout.description})"
             except data.DataNotFoundError:
                 fix = data.download_command(name, base)
                 status = f"not found — {fix}" + (" (prints instructions)" if name == "imagenet" else "")
+            else:
+                try:
+                    data.load_dataset(name, split, root=base)
+                    status = f"{folder}  ({layout.description})"
+                except data.DataNotFoundError as err:
+                    status = f"INCOMPLETE {folder}: {str(err).splitlines()[0]}"
             print(f"  {name:<10} {split:<5} {status}")
     return 0
 
@@ -70,7 +83,7 @@ def _figure1(args: argparse.Namespace) -> int:
     from . import experiments
     from .provenance import Provenance, write_json_atomic
 
-    prov = Provenance()
+    prov = Provenance(args.argv)
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
     result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed)
     record = {"experiment": "figure1", "data": _data_record(args.root, train), **result, "provenance": prov.finish()}
@@ -83,7 +96,7 @@ def _ablation(args: argparse.Namespace) -> int:
     from . import experiments
     from .provenance import Provenance, write_json_atomic
 
-    prov = Provenance()
+    prov = Provenance(args.argv)
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
     test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
     result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds)
@@ -95,15 +108,17 @@ def _ablation(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m alexnet_edu``."""
-    parser = argparse.ArgumentParser(prog="python -m alexnet_edu", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m alexnet_edu", description="alexnet_edu: data downloads and the book's experiments."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("download", help="download a dataset's official archive (checksum verified)")
     p.add_argument("dataset", choices=sorted(data.SPLITS))
     p.add_argument("--root", help=f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})")
     p.add_argument(
-        "--size", choices=sorted(data.IMAGENETTE_DOWNLOAD_SIZES), default="320",
-        help="Imagenette only: full size, shorter side 320 (default) or shorter side 160",
+        "--size", choices=sorted(data.IMAGENETTE_DOWNLOAD_SIZES),
+        help="Imagenette only: full size, shorter side 320 (the default) or shorter side 160",
     )
     p.set_defaults(func=_download)
 
@@ -138,4 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    # what the user typed, for provenance records
+    args.argv = sys.argv if argv is None else ["python", "-m", "alexnet_edu", *argv]
     return args.func(args)

@@ -14,8 +14,9 @@ Where data is looked for, in this order (the first one set wins):
 
 Inside that root each dataset may be in any of the folders of :data:`LAYOUTS` — the official
 archives as they unpack, or the ImageFolder copies made for offline machines. Labels are the same
-whichever layout is used: classes are sorted by folder name (WordNet id or CIFAR-10 class name),
-which is also the official class order of ImageNet-1k and CIFAR-10.
+whichever layout is used: classes are sorted by folder name (WordNet id or CIFAR-10 class name).
+For ImageNet that is torchvision's (and Caffe's) class order, the sorted WordNet ids, not the
+ILSVRC2012_ID order of the devkit; for CIFAR-10 it is the official label order.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
@@ -139,13 +141,23 @@ class DataNotFoundError(FileNotFoundError):
 
 
 def resolve_root(root: Optional[PathLike] = None) -> tuple[Path, str]:
-    """The data root and how it was chosen: the argument, else $ALEXNET_EDU_DATA, else ./data."""
+    """The data root and how it was chosen: the argument, else $ALEXNET_EDU_DATA, else ./data.
+
+    The default is ``./data`` in the working directory. A notebook's kernel runs in the folder of
+    the notebook (``book/``), so when ``./data`` does not exist, the ``data/`` folder of the
+    enclosing checkout (the nearest parent folder with ``_config.yml``) is used if it exists.
+    """
     if root is not None:
         return Path(root).expanduser().resolve(), "the root argument"
     env = os.environ.get(DATA_ENV, "").strip()
     if env:
         return Path(env).expanduser().resolve(), f"the {DATA_ENV} environment variable"
-    return Path(DEFAULT_ROOT).resolve(), f"the default ./{DEFAULT_ROOT} ({DATA_ENV} is not set)"
+    here = Path(DEFAULT_ROOT).resolve()
+    if not here.is_dir():
+        for parent in here.parent.parents:
+            if (parent / "_config.yml").is_file() and (parent / DEFAULT_ROOT).is_dir():
+                return parent / DEFAULT_ROOT, f"the default: the checkout's {DEFAULT_ROOT}/ ({DATA_ENV} is not set)"
+    return here, f"the default ./{DEFAULT_ROOT} ({DATA_ENV} is not set)"
 
 
 def imagenette_class_names() -> list[str]:
@@ -166,7 +178,7 @@ def download_command(name: str, root: Path) -> str:
 
 
 def _check_name(name: str) -> None:
-    if name not in SPLITS:
+    if not isinstance(name, str) or name not in SPLITS:
         raise ValueError(f"unknown dataset {name!r}: choose one of {', '.join(map(repr, SPLITS))}")
 
 
@@ -193,11 +205,20 @@ def _fix_hint(name: str, root: Path) -> str:
     return f"To download it, run:\n    {download_command(name, root)}"
 
 
-def _incomplete(name: str, split: str, where: Path, problem: str, root: Path) -> DataNotFoundError:
-    return DataNotFoundError(
-        f"{name} ({split}) in {where} is incomplete: {problem}.\n"
-        f"Delete {where} and get it again. {_fix_hint(name, root)}"
-    )
+def _incomplete(name: str, split: str, where: Path, problem: str, root: Path, extra: bool = False) -> DataNotFoundError:
+    """The error for a folder that exists but is not complete, with the remedy that fits it."""
+    layout = next(layout for layout in LAYOUTS[name] if layout.folder == where.name)
+    if extra:  # folders that are not classes, e.g. .ipynb_checkpoints
+        remedy = f"Move the unexpected folders out of {where / split}."
+    elif name == "imagenet":
+        remedy = (f"Delete {where / split} (keep the ILSVRC2012_*.tar archives) and load again to unpack "
+                  f"it anew.\n{_fix_hint(name, root)}")
+    elif layout.folder in ("imagenette2-224", "cifar10-jpeg"):  # copies we did not make
+        remedy = (f"This copy is not an official download: restore it from its source, or download the "
+                  f"official archive instead:\n    {download_command(name, root)}")
+    else:  # an interrupted download or unpacking: torchvision unpacks the kept archive again
+        remedy = f"Run the download again; it unpacks the archive over the incomplete folder:\n    {download_command(name, root)}"
+    return DataNotFoundError(f"{name} ({split}) in {where} is incomplete: {problem}.\n{remedy}")
 
 
 def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
@@ -211,13 +232,9 @@ def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, 
     if expected is not None and found != expected:
         missing = sorted(set(expected) - set(found))
         extra = sorted(set(found) - set(expected))
-        detail = "; ".join(
-            part for part in (
-                f"class folders missing: {', '.join(missing)}" if missing else "",
-                f"unexpected folders: {', '.join(extra)}" if extra else "",
-            ) if part
-        )
-        raise _incomplete(name, split, folder, detail, root)
+        if missing:
+            raise _incomplete(name, split, folder, f"class folders missing: {', '.join(missing)}", root)
+        raise _incomplete(name, split, folder, f"unexpected folders: {', '.join(extra)}", root, extra=True)
     if name == "imagenet":
         if not found and any(split_dir.glob("*.JPEG")):
             raise _incomplete(
@@ -227,10 +244,15 @@ def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, 
             )
         not_wnid = [d for d in found if not re.fullmatch(r"n\d{8}", d)]
         if not_wnid:
-            raise _incomplete(name, split, folder, f"folders that are not WordNet ids: {not_wnid[:5]}", root)
-        if verify and len(found) != IMAGENET_NUM_CLASSES:
-            raise _incomplete(
-                name, split, folder, f"{len(found)} class folders instead of {IMAGENET_NUM_CLASSES}", root
+            raise _incomplete(name, split, folder, f"folders that are not WordNet ids: {not_wnid[:5]}", root, extra=True)
+        if len(found) != IMAGENET_NUM_CLASSES:
+            if verify:
+                raise _incomplete(
+                    name, split, folder, f"{len(found)} class folders instead of {IMAGENET_NUM_CLASSES}", root
+                )
+            warnings.warn(
+                f"{split_dir} has {len(found)} of ImageNet's {IMAGENET_NUM_CLASSES} classes: labels are "
+                f"positions among these folders, not ImageNet-1k class indices", stacklevel=4,
             )
     try:
         dataset = ImageFolder(str(split_dir), transform=transform)
@@ -283,12 +305,17 @@ def find_dataset(name: str, split: str, root: Optional[PathLike] = None) -> tupl
         if folder.is_dir():
             return folder, layout
     searched = "\n".join(f"    {base / layout.folder}/  ({layout.description})" for layout in LAYOUTS[name])
+    if base.name in {layout.folder for layouts in LAYOUTS.values() for layout in layouts} or (base / split).is_dir():
+        hint = f"{base} looks like a dataset folder itself: pass its parent folder, {base.parent}, as the root."
+    elif base.exists() and not base.is_dir():
+        hint = f"{base} is a file, not a folder: the root must be the folder that contains the datasets."
+    else:
+        hint = f"If the data is elsewhere, pass root=... or set {DATA_ENV} to the folder that contains it."
     raise DataNotFoundError(
         f"{name} ({split}) was not found.\n"
         f"Data root: {base}  (from {how})\n"
         f"Searched:\n{searched}\n"
-        f"{_fix_hint(name, base)}\n"
-        f"If the data is elsewhere, pass root=... or set {DATA_ENV} to the folder that contains it."
+        f"{_fix_hint(name, base)}\n{hint}"
     )
 
 
@@ -315,7 +342,18 @@ def load_dataset(
     CIFAR-10's official pickled batches, read with ``torchvision.datasets.CIFAR10``.
     """
     folder, layout = find_dataset(name, split, root)
-    return _read(name, split, folder, layout, transform, verify)
+    try:
+        return _read(name, split, folder, layout, transform, verify)
+    except DataNotFoundError as err:
+        others = [folder.parent / other.folder for other in LAYOUTS[name]
+                  if other.folder != layout.folder and (folder.parent / other.folder).is_dir()]
+        if not others:
+            raise
+        # the first folder found wins; say which others were passed over, so none hides silently
+        raise DataNotFoundError(
+            f"{err}\nOther copies in the same root were not used: {', '.join(map(str, others))}. "
+            f"Fix or remove {folder} to use them."
+        ) from None
 
 
 def _read(name: str, split: str, folder: Path, layout: Layout, transform, verify: bool) -> Dataset:
@@ -327,31 +365,52 @@ def _read(name: str, split: str, folder: Path, layout: Layout, transform, verify
     return _image_folder(name, split, folder, transform, verify, base)
 
 
-def download(name: str, root: Optional[PathLike] = None, size: str = "320") -> Path:
+def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = None) -> Path:
     """Download and unpack a dataset's official archive into the data root; return its folder.
 
     torchvision's download code fetches the archive (with a progress bar) and checks its MD5
-    before unpacking; an archive already present and intact is not fetched again. ImageNet cannot
-    be downloaded automatically (see :data:`IMAGENET_INSTRUCTIONS`).
+    before unpacking; an archive already present and intact is not fetched again, and a folder
+    that is already complete is left as it is. An incomplete folder (an interrupted unpacking) is
+    unpacked again from the archive. ImageNet cannot be downloaded automatically (see
+    :data:`IMAGENET_INSTRUCTIONS`). ``size`` is Imagenette's: ``"full"``, ``"320"`` (default) or
+    ``"160"``.
     """
+    from torchvision.datasets.utils import download_and_extract_archive
+
     _check_name(name)
     base, _ = resolve_root(root)
     if name == "imagenet":
         raise DataNotFoundError(_fix_hint("imagenet", base))
-    base.mkdir(parents=True, exist_ok=True)
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(f"{base} is a file: the data root must be a folder (pass another --root)")
     if name == "imagenette":
+        size = "320" if size is None else size
         if size not in IMAGENETTE_DOWNLOAD_SIZES:
             raise ValueError(f"unknown Imagenette size {size!r}: choose one of {', '.join(IMAGENETTE_DOWNLOAD_SIZES)}")
         from torchvision.datasets import Imagenette
 
-        Imagenette(str(base), split="train", size=IMAGENETTE_DOWNLOAD_SIZES[size], download=True)
-        folder_name = "imagenette2" if size == "full" else f"imagenette2-{size}"
+        url, md5 = Imagenette._ARCHIVES[IMAGENETTE_DOWNLOAD_SIZES[size]]  # torchvision's URLs and MD5s
+        folder_name = Path(url).name.split(".")[0]
     else:
+        if size is not None:
+            raise ValueError(f"--size applies to Imagenette only, not to {name}")
         from torchvision.datasets import CIFAR10
 
-        CIFAR10(str(base), train=True, download=True)
-        folder_name = "cifar-10-batches-py"
+        url, md5, folder_name = CIFAR10.url, CIFAR10.tgz_md5, CIFAR10.base_folder
+    folder = base / folder_name
     layout = next(layout for layout in LAYOUTS[name] if layout.folder == folder_name)
-    for split in SPLITS[name]:  # fail now, not in the middle of a chapter, if anything is missing
-        _read(name, split, base / folder_name, layout, transform=None, verify=True)
-    return base / folder_name
+
+    def check() -> None:  # fail now, not in the middle of a chapter, if anything is missing
+        for split in SPLITS[name]:
+            _read(name, split, folder, layout, transform=None, verify=True)
+
+    if folder.is_dir():
+        try:
+            check()
+            return folder
+        except DataNotFoundError:
+            pass  # incomplete: unpack again below
+    base.mkdir(parents=True, exist_ok=True)
+    download_and_extract_archive(url, str(base), md5=md5)
+    check()
+    return folder

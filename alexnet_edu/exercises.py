@@ -45,7 +45,10 @@ def check_conv1_inputs(answer: Iterable[int], target: int = 55) -> bool:
 
 def check_pool5_shape(input_size: int, answer: tuple[int, int, int]) -> bool:
     """Shape arithmetic: the (channels, height, width) of pool5 for a square input of ``input_size``."""
-    truth = next(r.out_shape for r in layer_shapes(input_size) if r.name == "pool5")
+    try:
+        truth = next(r.out_shape for r in layer_shapes(input_size) if r.name == "pool5")
+    except ValueError as err:
+        return _report(False, f"No shape: a {input_size}×{input_size} input is too small for the network ({err}).")
     try:
         given = tuple(int(d) for d in answer)
     except (TypeError, ValueError):

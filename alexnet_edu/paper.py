@@ -109,8 +109,8 @@ Layer = Union[Conv, LRN, Pool, FC]
 
 # §3.5, layer by layer. ReLU follows every conv and fc layer but fc8 and dropout follows fc6 and
 # fc7; neither changes a shape, so they are not listed. The paddings are not stated in the paper:
-# they are the ones that keep the 27×27 and 13×13 maps of Figure 2 (cuda-convnet's layer files use
-# the same).
+# they are the ones that keep the 27×27 and 13×13 maps of Figure 2 (cuda-convnet2's public ImageNet
+# layer file, layers-imagenet-1gpu.cfg, uses the same paddings 0/2/1/1/1, for its 2014 variant).
 ARCHITECTURE: tuple[Layer, ...] = (
     Conv("conv1", 96, 11, stride=4),
     LRN("lrn1"),

@@ -73,6 +73,11 @@ def test_chapter_has_exercises_with_hidden_solutions_and_a_package_checker(chapt
     assert re.search(r"from alexnet_edu\.exercises import|alexnet_edu\.exercises\.", code)
 
 
+def test_readme_names_the_configured_repository():
+    urls = set(re.findall(r"git\+(https://[^\s\"']+)", (ROOT / "README.md").read_text()))
+    assert urls == {CONFIG["repository"]["url"]}
+
+
 def test_every_citation_is_in_the_bibliography():
     keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text()))
     texts = [p.read_text() for p in (ROOT / "book").glob("*.md")]

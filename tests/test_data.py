@@ -184,7 +184,8 @@ def test_imagenet_with_too_few_classes_is_incomplete(tmp_path, small_counts):
     _image_tree(tmp_path / "imagenet", "train", ["n01440764", "n01443537"], per_class=3)
     with pytest.raises(data.DataNotFoundError, match="2 class folders instead of 3"):
         data.load_dataset("imagenet", "train", root=tmp_path)
-    assert len(data.load_dataset("imagenet", "train", root=tmp_path, verify=False)) == 6
+    with pytest.warns(UserWarning, match="not ImageNet-1k class indices"):
+        assert len(data.load_dataset("imagenet", "train", root=tmp_path, verify=False)) == 6
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -228,7 +229,8 @@ def test_a_short_split_reports_the_counts(tmp_path, small_counts):
     (tmp_path / "imagenette2-320" / "train" / WNIDS[0] / "img_0.JPEG").unlink()
     with pytest.raises(data.DataNotFoundError, match="19 images instead of 20") as err:
         data.load_dataset("imagenette", "train", root=tmp_path)
-    assert "Delete" in str(err.value) and "download imagenette" in str(err.value)
+    assert "Run the download again" in str(err.value)
+    assert f"python -m alexnet_edu download imagenette --root {tmp_path}" in str(err.value)
 
 
 def test_a_missing_split_folder_is_incomplete(tmp_path, small_counts):
@@ -302,7 +304,7 @@ def test_download_with_a_bad_checksum_fails_clearly(tmp_path, fake_fetch, capsys
     fake_fetch(b"not the archive")
     assert cli_main(["download", "cifar10", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "checksum" in err and "run the same command again" in err
+    assert "MD5 checksum" in err and "run the same command again" in err.lower()
     assert not (tmp_path / "cifar-10-batches-py").exists()  # nothing unpacked from a bad archive
 
 
@@ -345,3 +347,87 @@ def test_offline_imagenette_labels_and_transform():
     assert ds.classes == WNIDS
     assert ds[0] == ((224, 224), 0)
     assert ds[len(ds) - 1][1] == 9
+
+
+def test_download_without_network_says_what_to_do(tmp_path, monkeypatch, capsys):
+    import urllib.error
+
+    def offline(url, filename, chunk_size=None):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr("torchvision.datasets.utils._get_redirect_url", lambda url, max_hops=3: url)
+    monkeypatch.setattr("torchvision.datasets.utils._urlretrieve", offline)
+    assert cli_main(["download", "imagenette", "--root", str(tmp_path)]) == 1
+    assert "Check your internet connection" in capsys.readouterr().err
+
+
+def test_download_into_a_file_is_refused(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert cli_main(["download", "cifar10", "--root", str(afile)]) == 1
+    assert "is a file" in capsys.readouterr().err
+    with pytest.raises(data.DataNotFoundError, match="is a file, not a folder"):
+        data.load_dataset("cifar10", "train", root=afile)
+
+
+def test_download_size_is_for_imagenette_only(tmp_path, capsys):
+    assert cli_main(["download", "cifar10", "--size", "160", "--root", str(tmp_path)]) == 1
+    assert "Imagenette only" in capsys.readouterr().err
+
+
+def test_download_keeps_a_complete_folder_and_repairs_an_incomplete_one(tmp_path, monkeypatch, fake_fetch, small_counts):
+    from torchvision.datasets import Imagenette
+
+    payload = _imagenette_archive(tmp_path)
+    url = Imagenette._ARCHIVES["160px"][0]
+    monkeypatch.setitem(Imagenette._ARCHIVES, "160px", (url, hashlib.md5(payload).hexdigest()))
+    fetched = fake_fetch(payload)
+    root = tmp_path / "root"
+    _image_tree(root / "imagenette2-160", "train", WNIDS)
+    _image_tree(root / "imagenette2-160", "val", WNIDS)
+    assert data.download("imagenette", root=root, size="160") == root / "imagenette2-160"
+    assert fetched == []  # already complete: nothing fetched
+    (root / "imagenette2-160" / "val" / WNIDS[4] / "img_1.JPEG").unlink()  # an interrupted unpacking
+    data.download("imagenette", root=root, size="160")
+    assert fetched == [url]
+    assert len(data.load_dataset("imagenette", "val", root=root)) == 20
+
+
+def test_an_incomplete_first_copy_names_the_others(tmp_path, small_counts):
+    (tmp_path / "imagenette2").mkdir()
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    with pytest.raises(data.DataNotFoundError, match="Other copies in the same root were not used") as err:
+        data.load_dataset("imagenette", "train", root=tmp_path)
+    assert str(tmp_path / "imagenette2-224") in str(err.value)
+
+
+def test_a_dataset_folder_given_as_root_points_at_its_parent(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    with pytest.raises(data.DataNotFoundError, match="pass its parent folder"):
+        data.load_dataset("imagenette", "train", root=tmp_path / "imagenette2-224")
+
+
+def test_stray_folders_are_to_be_moved_not_the_dataset_deleted(tmp_path, small_counts):
+    _image_tree(tmp_path / "imagenette2-320", "train", WNIDS)
+    (tmp_path / "imagenette2-320" / "train" / ".ipynb_checkpoints").mkdir()
+    with pytest.raises(data.DataNotFoundError, match="Move the unexpected folders out") as err:
+        data.load_dataset("imagenette", "train", root=tmp_path)
+    assert "Delete" not in str(err.value)
+
+
+def test_default_root_from_a_chapter_folder_is_the_checkouts_data(tmp_path, monkeypatch, no_env):
+    (tmp_path / "_config.yml").write_text("title: x\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "book").mkdir()
+    monkeypatch.chdir(tmp_path / "book")
+    root, how = data.resolve_root()
+    assert root == tmp_path / "data" and "checkout" in how
+
+
+def test_imagenette_table_matches_torchvision_metadata():
+    from torchvision.datasets import Imagenette
+    from torchvision.models import AlexNet_Weights
+
+    categories = AlexNet_Weights.IMAGENET1K_V1.meta["categories"]  # metadata only, nothing downloaded
+    for c in data.IMAGENETTE_CLASSES:
+        assert categories[c.imagenet_index] == Imagenette._WNID_TO_CLASS[c.wnid][0] == c.name

@@ -53,3 +53,8 @@ def test_smallest_input_checker(capsys):
     assert not exercises.check_smallest_input(66)
     assert "too small" in capsys.readouterr().out
     assert not exercises.check_smallest_input(68)
+
+
+def test_pool5_checker_on_an_input_too_small(capsys):
+    assert not exercises.check_pool5_shape(50, (256, 1, 1))
+    assert "too small" in capsys.readouterr().out

@@ -1,0 +1,89 @@
+"""The small CIFAR-10 experiments and their provenance records, on tiny fabricated data."""
+
+import json
+
+import pytest
+import torch
+
+from alexnet_edu import experiments
+from alexnet_edu.cli import main as cli_main
+from alexnet_edu.provenance import Provenance, write_json_atomic
+
+
+def _separable(n=256, seed=0):
+    """Images whose class is written in their mean colour: a network must learn it quickly."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % 2
+    images = torch.randint(0, 60, (n, 3, 32, 32), generator=g, dtype=torch.uint8)
+    images[labels == 1] += 150
+    return images, labels
+
+
+def test_small_net_shapes_and_pooling_schemes_have_equal_size():
+    sizes = set()
+    for config in experiments.ABLATIONS["pooling"] + experiments.ABLATIONS["lrn"]:
+        net = experiments.SmallConvNet(config)
+        assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+        sizes.add(sum(p.numel() for p in net.parameters()))
+    assert len(sizes) == 1  # overlapping pooling and LRN add no parameters
+    with pytest.raises(ValueError, match="'relu' or 'tanh'"):
+        experiments.SmallNetConfig(activation="sigmoid")
+
+
+def test_training_reaches_a_target_and_stops_there():
+    run = experiments.train_small(experiments.SmallNetConfig(), _separable(), _separable(64, 1),
+                                  lr=0.01, max_epochs=10, target_error=0.1, progress=False)
+    assert run["epochs_to_target"] is not None and run["epochs_to_target"] < 10
+    assert run["ticks"][-1]["train_error"] <= 0.1 and run["ticks"][-1]["epoch"] == run["epochs_to_target"]
+    assert all(a["epoch"] < b["epoch"] for a, b in zip(run["ticks"], run["ticks"][1:]))
+    assert 0 <= run["epochs"][-1]["test_error"] <= 1
+
+
+def test_unreached_target_is_none_and_budget_is_respected():
+    run = experiments.train_small(experiments.SmallNetConfig("tanh"), _separable(), lr=1e-6, max_epochs=0.5,
+                                  target_error=0.0, progress=False)
+    assert run["epochs_to_target"] is None
+    assert run["ticks"][-1]["epoch"] == pytest.approx(0.5)
+
+
+def test_a_diverging_run_stops_with_advice():
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        experiments.train_small(experiments.SmallNetConfig(), _separable(), lr=1e6, max_epochs=2, progress=False)
+
+
+def test_figure1_picks_the_fastest_rate_and_prunes_slower_runs():
+    result = experiments.figure1(_separable(), lrs=[0.01, 1e-7], max_epochs=12, target_error=0.1, progress=False)
+    assert result["best"]["relu"]["lr"] == 0.01 and result["best"]["tanh"]["lr"] == 0.01
+    slow = [r for r in result["runs"] if r["lr"] == 1e-7]
+    for run in slow:  # stopped once it could no longer win
+        best = result["best"][run["config"]["activation"]]["epochs_to_target"]
+        assert run["epochs_to_target"] is None and run["ticks"][-1]["epoch"] <= best + 1e-9
+    expected = result["best"]["tanh"]["epochs_to_target"] / result["best"]["relu"]["epochs_to_target"]
+    assert result["speedup_relu_over_tanh"] == pytest.approx(expected)
+
+
+def test_write_json_atomic_never_leaves_a_partial_file(tmp_path):
+    path = tmp_path / "r.json"
+    write_json_atomic(path, {"a": 1})
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"a": object()})  # not serialisable: fails half-way
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_provenance_names_the_command_and_times_the_run():
+    record = Provenance(["/x/alexnet_edu/__main__.py", "figure1", "--out", "a b.json"]).finish()
+    assert record["command"] == "python -m alexnet_edu figure1 --out 'a b.json'"
+    assert record["wall_time_s"] >= 0 and record["libraries"]["torch"] == torch.__version__
+    assert record["hardware"]["cpu_count"] >= 1
+
+
+def test_cli_writes_a_record_with_provenance(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "load_cifar_tensors", lambda split, root=None, limit=None: _separable(128))
+    monkeypatch.setattr("alexnet_edu.cli._data_record", lambda root, train, test=None: {"dataset": "fabricated"})
+    out = tmp_path / "ablation.json"
+    assert cli_main(["ablation", "lrn", "--out", str(out), "--epochs", "1", "--seeds", "0"]) == 0
+    record = json.loads(out.read_text())
+    assert record["experiment"] == "ablation-lrn" and len(record["runs"]) == 2
+    assert [r["config"]["lrn"] for r in record["runs"]] == [False, True]
+    assert "ablation lrn" in record["provenance"]["command"]
