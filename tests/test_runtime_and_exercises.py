@@ -58,3 +58,18 @@ def test_smallest_input_checker(capsys):
 def test_pool5_checker_on_an_input_too_small(capsys):
     assert not exercises.check_pool5_shape(50, (256, 1, 1))
     assert "too small" in capsys.readouterr().out
+
+
+def test_architecture_checkers(capsys):
+    assert exercises.check_layer_params("conv2", 5 * 5 * 48 * 256 + 256)
+    assert not exercises.check_layer_params("conv2", 5 * 5 * 96 * 256 + 256)
+    assert "grouped" in capsys.readouterr().out
+    assert not exercises.check_layer_params("fc6", 9216 * 4096)
+    assert "bias" in capsys.readouterr().out
+    assert not exercises.check_layer_params("pool1", 0)
+    assert exercises.check_layer_macs("conv1", 55 * 55 * 96 * 11 * 11 * 3)
+    assert not exercises.check_layer_macs("conv1", 55 * 55 * 96 * (11 * 11 * 3 + 1))
+    # 256×13×13 maps into conv3, then 9216, 4096 and 4096 features into fc6, fc7, fc8
+    assert exercises.check_column_exchange(256 * 13 * 13 + 9216 + 4096 + 4096)
+    assert not exercises.check_column_exchange((256 * 13 * 13 + 9216 + 4096 + 4096) // 2)
+    assert "one direction" in capsys.readouterr().out
