@@ -73,3 +73,35 @@ def test_architecture_checkers(capsys):
     assert exercises.check_column_exchange(256 * 13 * 13 + 9216 + 4096 + 4096)
     assert not exercises.check_column_exchange((256 * 13 * 13 + 9216 + 4096 + 4096) // 2)
     assert "one direction" in capsys.readouterr().out
+
+
+def test_relu_checkers(capsys):
+    import math
+
+    assert exercises.check_tanh_derivative(1.0, 1 - math.tanh(1.0) ** 2)
+    assert not exercises.check_tanh_derivative(1.0, math.tanh(1.0))
+    assert exercises.check_relu_active_fraction(0.0, 1.0, 0.5)
+    assert not exercises.check_relu_active_fraction(1.0, 1.0, 0.5)
+    assert "zero mean" in capsys.readouterr().out
+    slopes = [1 - math.tanh(z) ** 2 for z in (0.5, 2.0)]
+    assert exercises.check_tanh_chain_derivative([0.5, 2.0], slopes[0] * slopes[1])
+    assert not exercises.check_tanh_chain_derivative([0.5, 2.0], sum(slopes))
+
+
+def test_lrn_checkers(capsys):
+    assert exercises.check_lrn_alpha(1e-4, 5, "paper", 5e-4, "pytorch")
+    assert not exercises.check_lrn_alpha(1e-4, 5, "paper", 1e-4, "pytorch")
+    a = [10.0, 200.0, 30.0]
+    truth = 200.0 / (2 + 1e-4 * (100 + 40000 + 900)) ** 0.75  # channel 1 sees channels 0..2
+    assert exercises.check_lrn_response(a, 1, truth)
+    assert not exercises.check_lrn_response(a, 1, 200.0 / (2 + 1e-4 / 5 * 41000) ** 0.75)
+    assert "divided α by n" in capsys.readouterr().out
+
+
+def test_pooling_checkers():
+    assert exercises.check_pool_coverage(7, 3, 2, 2, 2)  # windows start at 0, 2, 4: pixel 2 is in two
+    assert not exercises.check_pool_coverage(7, 3, 2, 1, 2)
+    assert exercises.check_equal_pool_sizes({11, 13, 15, 17, 19})
+    assert not exercises.check_equal_pool_sizes({12, 14})
+    assert exercises.check_pool_receptive_field(2, 7)  # 3 + 2·2
+    assert not exercises.check_pool_receptive_field(2, 9)
