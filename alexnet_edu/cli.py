@@ -79,30 +79,61 @@ def _data_record(root, train, test=None) -> dict:
     return record
 
 
-def _figure1(args: argparse.Namespace) -> int:
-    from . import experiments
+def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
+    """Finished runs of an interrupted record at ``args.out`` with the same settings, and a function
+    that saves the partial record after every run (atomically), so no finished run is ever lost."""
+    import json
+    from pathlib import Path
+
     from .provenance import Provenance, write_json_atomic
 
+    previous = None
+    out = Path(args.out)
+    if out.is_file():
+        old = json.loads(out.read_text())
+        if old.get("experiment") == experiment and old.get("settings") == settings and not old.get("complete"):
+            previous = old.get("runs", [])
+            print(f"resuming {out}: {len(previous)} finished run(s) are reused", file=sys.stderr)
+        elif old.get("complete") or old.get("settings") != settings:
+            print(f"{out} exists and will be replaced when this run finishes its first training", file=sys.stderr)
     prov = Provenance(args.argv)
+
+    def save(partial: dict, complete: bool = False) -> None:
+        record = {"experiment": experiment, "settings": settings, "complete": complete, **partial,
+                  "provenance": prov.finish()}
+        write_json_atomic(out, record)
+
+    return previous, save
+
+
+def _figure1(args: argparse.Namespace) -> int:
+    from . import experiments
+
+    settings = {"lrs": args.lrs, "max_epochs": args.max_epochs, "target": args.target, "limit": args.limit,
+                "seed": args.seed}
+    previous, save = _resumable(args, "figure1", settings)
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
-    result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed)
-    record = {"experiment": "figure1", "data": _data_record(args.root, train), **result, "provenance": prov.finish()}
-    print(f"wrote {write_json_atomic(args.out, record)}; best: {result['best']}, "
-          f"ReLU speed-up over tanh: {result['speedup_relu_over_tanh']}")
+    data_record = _data_record(args.root, train)
+    result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed, previous=previous,
+                                 on_run=lambda partial: save({"data": data_record, **partial}))
+    save({"data": data_record, **result}, complete=True)
+    print(f"wrote {args.out}; best: {result['best']}, ReLU speed-up over tanh: {result['speedup_relu_over_tanh']}")
     return 0
 
 
 def _ablation(args: argparse.Namespace) -> int:
     from . import experiments
-    from .provenance import Provenance, write_json_atomic
 
-    prov = Provenance(args.argv)
+    settings = {"kind": args.kind, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
+                "test_limit": args.test_limit}
+    previous, save = _resumable(args, f"ablation-{args.kind}", settings)
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
     test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
-    result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds)
-    record = {"experiment": f"ablation-{args.kind}", "data": _data_record(args.root, train, test), **result,
-              "provenance": prov.finish()}
-    print(f"wrote {write_json_atomic(args.out, record)}")
+    data_record = _data_record(args.root, train, test)
+    result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
+                                  previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
+    save({"data": data_record, **result}, complete=True)
+    print(f"wrote {args.out}")
     return 0
 
 

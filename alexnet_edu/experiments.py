@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -175,6 +175,14 @@ def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: to
     return wrong / len(labels)
 
 
+def _done(previous: Optional[Sequence[dict]], **key: Any) -> Optional[dict]:
+    """A run of an interrupted sweep with these settings, if it finished."""
+    for run in previous or ():
+        if all((run["config"].get(k) if k in run["config"] else run.get(k)) == v for k, v in key.items()):
+            return run
+    return None
+
+
 def figure1(
     train: tuple[torch.Tensor, torch.Tensor],
     lrs: Sequence[float],
@@ -182,20 +190,28 @@ def figure1(
     target_error: float = 0.25,
     seed: int = 0,
     progress: bool = True,
+    previous: Optional[Sequence[dict]] = None,
+    on_run: Optional[Callable[[dict], None]] = None,
 ) -> dict[str, Any]:
     """Figure 1: epochs to ``target_error`` for ReLU and tanh, each at its best learning rate.
 
     Learning rates are tried in the given order; a run stops as soon as it can no longer beat the
     best run so far of the same activation, which keeps the sweep cheap without changing its winner.
+    ``previous`` holds the finished runs of an interrupted sweep with the same settings (they are
+    reused, not trained again); ``on_run`` is called with the partial result after every run.
     """
     runs, best = [], {}
     for activation in ("relu", "tanh"):
         for lr in lrs:
             budget = min(max_epochs, best[activation]["epochs_to_target"]) if activation in best else max_epochs
-            run = train_small(SmallNetConfig(activation), train, lr=lr, max_epochs=budget,
-                              target_error=target_error, seed=seed, progress=progress)
-            run.pop("model")
+            run = _done(previous, activation=activation, lr=lr)
+            if run is None:
+                run = train_small(SmallNetConfig(activation), train, lr=lr, max_epochs=budget,
+                                  target_error=target_error, seed=seed, progress=progress)
+                run.pop("model")
             runs.append(run)
+            if on_run is not None:
+                on_run({"target_error": target_error, "max_epochs": max_epochs, "lrs": list(lrs), "runs": runs})
             if run["epochs_to_target"] is not None and (
                 activation not in best or run["epochs_to_target"] < best[activation]["epochs_to_target"]
             ):
@@ -222,15 +238,22 @@ def ablation(
     epochs: float,
     seeds: Sequence[int] = (0,),
     progress: bool = True,
+    previous: Optional[Sequence[dict]] = None,
+    on_run: Optional[Callable[[dict], None]] = None,
 ) -> dict[str, Any]:
     """Train the network without and with a component (LRN, or overlapping pooling) on the same
-    data, learning rate and seeds; record training and test error per epoch."""
+    data, learning rate and seeds; record training and test error per epoch. ``previous`` and
+    ``on_run`` work as in :func:`figure1`."""
     if kind not in ABLATIONS:
         raise ValueError(f"unknown ablation {kind!r}: choose one of {', '.join(ABLATIONS)}")
     runs = []
     for seed in seeds:
         for config in ABLATIONS[kind]:
-            run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
-            run["parameters"] = sum(p.numel() for p in run.pop("model").parameters())
+            run = _done(previous, seed=seed, **asdict(config))
+            if run is None:
+                run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+                run["parameters"] = sum(p.numel() for p in run.pop("model").parameters())
             runs.append(run)
+            if on_run is not None:
+                on_run({"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs})
     return {"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs}
