@@ -37,7 +37,15 @@ from .paper import (
     Conv,
     FC,
 )
-from .shapes import LayerShape, ceil_extra_padding, layer_shapes
+from .shapes import (
+    LayerShape,
+    ceil_extra_padding,
+    describe_conv,
+    describe_fc,
+    describe_lrn,
+    describe_pool,
+    layer_shapes,
+)
 
 SPEC = {layer.name: layer for layer in ARCHITECTURE}
 Device = Union[str, torch.device]
@@ -104,7 +112,9 @@ class AlexNet(nn.Module):
     Weights start as in the paper (:func:`init_paper_`).
     """
 
-    def __init__(self, num_classes: int = NUM_CLASSES, input_size: int = INPUT_SIZE, dropout: float = DROPOUT_P) -> None:
+    def __init__(
+        self, num_classes: int = NUM_CLASSES, input_size: int = INPUT_SIZE, dropout: float = DROPOUT_P, init: bool = True
+    ) -> None:
         super().__init__()
         self.input_size, self.num_classes = input_size, num_classes
         self.input_padding = _input_padding(input_size)
@@ -120,7 +130,8 @@ class AlexNet(nn.Module):
         self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, _fc_width("fc6")), nn.ReLU(), nn.Dropout(dropout)
         self.fc7, self.relu7, self.drop7 = nn.Linear(_fc_width("fc6"), _fc_width("fc7")), nn.ReLU(), nn.Dropout(dropout)
         self.fc8 = nn.Linear(_fc_width("fc7"), num_classes)
-        init_paper_(self)
+        if init:  # init=False when the weights are about to be copied in
+            init_paper_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _check_input(x, self.input_size, self.input_padding)
@@ -217,12 +228,14 @@ class TwoTowerAlexNet(nn.Module):
         input_size: int = INPUT_SIZE,
         dropout: float = DROPOUT_P,
         devices: Optional[Sequence[Device]] = None,
+        init: bool = True,
     ) -> None:
         super().__init__()
         self.input_size, self.num_classes = input_size, num_classes
         self.input_padding = _input_padding(input_size)
         self.columns = nn.ModuleList(Column(n, dropout) for n in _split_sizes(num_classes))
-        init_paper_(self)
+        if init:
+            init_paper_(self)
         self.place(devices or ("cpu",) * NUM_COLUMNS)
 
     def place(self, devices: Sequence[Device]) -> "TwoTowerAlexNet":
@@ -262,7 +275,7 @@ class TwoTowerAlexNet(nn.Module):
     @classmethod
     def from_alexnet(cls, model: AlexNet, devices: Optional[Sequence[Device]] = None) -> "TwoTowerAlexNet":
         """A two-column copy of ``model`` with the same weights (the same function, exactly)."""
-        tower = cls(model.num_classes, model.input_size, model.drop6.p)
+        tower = cls(model.num_classes, model.input_size, model.drop6.p, init=False)
         with torch.no_grad():
             for name in SPEC:
                 if name.startswith(("conv", "fc")):
@@ -274,7 +287,7 @@ class TwoTowerAlexNet(nn.Module):
 
     def to_alexnet(self) -> AlexNet:
         """The single-module :class:`AlexNet` with this network's weights, on the first device."""
-        model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p)
+        model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p, init=False)
         with torch.no_grad():
             for name in SPEC:
                 if name.startswith(("conv", "fc")):
@@ -299,13 +312,16 @@ def layer_table(model: nn.Module, input_size: Optional[int] = None) -> list[Laye
             in_shape, out_shape = tuple(inputs[0].shape[1:]), tuple(output.shape[1:])
             params = sum(p.numel() for p in mod.parameters())
             if isinstance(mod, nn.Conv2d):
-                macs = math.prod(out_shape) * (mod.in_channels // mod.groups) * math.prod(mod.kernel_size)
-                kind = "conv"
+                depth = mod.in_channels // mod.groups
+                macs, kind = math.prod(out_shape) * depth * math.prod(mod.kernel_size), "conv"
+                hyper = describe_conv(mod.out_channels, mod.kernel_size[0], depth, mod.stride[0], mod.padding[0], mod.groups)
             elif isinstance(mod, nn.Linear):
-                macs, kind = mod.in_features * mod.out_features, "fc"
+                macs, kind, hyper = mod.in_features * mod.out_features, "fc", describe_fc(mod.in_features, mod.out_features)
+            elif isinstance(mod, LocalResponseNorm):
+                macs, kind, hyper = 0, "LRN", describe_lrn(mod.size)
             else:
-                macs, kind = 0, "LRN" if isinstance(mod, LocalResponseNorm) else "max-pool"
-            rows.append(LayerShape(name, kind, in_shape, out_shape, params, repr(mod), macs))
+                macs, kind, hyper = 0, "max-pool", describe_pool(mod.kernel_size, mod.stride)
+            rows.append(LayerShape(name, kind, in_shape, out_shape, params, hyper, macs))
         return hook
 
     handles = [getattr(model, name).register_forward_hook(record(name, getattr(model, name))) for name in SPEC]

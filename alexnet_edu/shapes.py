@@ -152,26 +152,46 @@ def layer_shapes(
             params = layer.kernel * layer.kernel * depth * layer.out_channels + layer.out_channels
             shape = (layer.out_channels, side, side)
             macs = math.prod(shape) * layer.kernel * layer.kernel * depth  # one kernel per output
-            hyper = f"{layer.out_channels}@{layer.kernel}×{layer.kernel}×{depth}"
-            hyper += f", stride {layer.stride}, pad {pad}" + (f", {layer.groups} groups" if layer.groups > 1 else "")
+            hyper = describe_conv(layer.out_channels, layer.kernel, depth, layer.stride, pad, layer.groups)
             kind = "conv"
         elif isinstance(layer, Pool):
             side = pool_output_size(shape[1], layer.kernel, layer.stride, ceil_mode=ceil_mode)
             shape = (shape[0], side, side)
-            params, kind, hyper, macs = 0, "max-pool", f"{layer.kernel}×{layer.kernel}, stride {layer.stride}", 0
+            params, kind, hyper, macs = 0, "max-pool", describe_pool(layer.kernel, layer.stride), 0
         elif isinstance(layer, LRN):
-            params, kind, hyper, macs = 0, "LRN", f"n = {LRN_SIZE}, keeps the shape", 0
+            params, kind, hyper, macs = 0, "LRN", describe_lrn(LRN_SIZE), 0
         elif isinstance(layer, FC):
             out = num_classes if layer.name == "fc8" else layer.out_features
             fan_in = math.prod(shape)
             params = fan_in * out + out
             macs = fan_in * out
             shape = (out,)
-            kind, hyper = "fc", f"{fan_in} → {out}"
+            kind, hyper = "fc", describe_fc(fan_in, out)
         else:  # pragma: no cover - the architecture tuple only holds the four kinds above
             raise TypeError(f"unknown layer {layer!r}")
         rows.append(LayerShape(layer.name, kind, in_shape, shape, params, hyper, macs))
     return rows
+
+
+def describe_conv(out_channels: int, kernel: int, depth: int, stride: int, padding: int, groups: int = 1) -> str:
+    """The hyper-parameters column of a conv layer, in the paper's words: "96@11×11×3, stride 4"."""
+    text = f"{out_channels}@{kernel}×{kernel}×{depth}, stride {stride}, pad {padding}"
+    return text + (f", {groups} groups" if groups > 1 else "")
+
+
+def describe_pool(kernel: int, stride: int) -> str:
+    """The hyper-parameters column of a max-pooling layer."""
+    return f"{kernel}×{kernel}, stride {stride}"
+
+
+def describe_lrn(size: int) -> str:
+    """The hyper-parameters column of an LRN layer."""
+    return f"n = {size}, keeps the shape"
+
+
+def describe_fc(fan_in: int, out: int) -> str:
+    """The hyper-parameters column of a fully-connected layer."""
+    return f"{fan_in} → {out}"
 
 
 def format_shape_table(rows: list[LayerShape]) -> str:

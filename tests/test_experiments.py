@@ -87,3 +87,29 @@ def test_cli_writes_a_record_with_provenance(tmp_path, monkeypatch):
     assert record["experiment"] == "ablation-lrn" and len(record["runs"]) == 2
     assert [r["config"]["lrn"] for r in record["runs"]] == [False, True]
     assert "ablation lrn" in record["provenance"]["command"]
+
+
+def test_an_interrupted_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "load_cifar_tensors", lambda split, root=None, limit=None: _separable(128))
+    monkeypatch.setattr("alexnet_edu.cli._data_record", lambda root, train, test=None: {"dataset": "fabricated"})
+    real_train, calls = experiments.train_small, []
+
+    def flaky(config, *args, **kwargs):
+        calls.append((config, kwargs["seed"]))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the user stops the run during the third training
+        return real_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(experiments, "train_small", flaky)
+    out = tmp_path / "pool.json"
+    argv = ["ablation", "pooling", "--out", str(out), "--epochs", "0.5", "--seeds", "0,1"]
+    with pytest.raises(KeyboardInterrupt):
+        cli_main(argv)
+    partial = json.loads(out.read_text())
+    assert partial["complete"] is False and len(partial["runs"]) == 2
+    calls.clear()
+    assert cli_main(argv) == 0
+    record = json.loads(out.read_text())
+    assert record["complete"] is True and len(record["runs"]) == 4
+    assert [seed for _, seed in calls] == [1, 1]  # only seed 1's two runs were trained again
+    assert record["runs"][:2] == partial["runs"]

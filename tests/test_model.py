@@ -53,8 +53,8 @@ def test_224_model_is_cuda_convnet_rounding(alexnet):
 
 def test_layer_table_measured_equals_the_formula(alexnet):
     measured, formula = layer_table(alexnet), layer_shapes()
-    assert [(r.name, r.out_shape, r.params, r.macs) for r in measured] == [
-        (r.name, r.out_shape, r.params, r.macs) for r in formula
+    assert [(r.name, r.out_shape, r.params, r.macs, r.hyper) for r in measured] == [
+        (r.name, r.out_shape, r.params, r.macs, r.hyper) for r in formula
     ]
     assert sum(r.macs for r in measured) == 724_406_816
     assert layer_table(AlexNet(num_classes=10))[-1].params == 4096 * 10 + 10
