@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .data import load_dataset
 from .layers import LocalResponseNorm
-from .paper import BATCH_SIZE, MOMENTUM, POOL_KERNEL, POOL_STRIDE
+from .paper import BATCH_SIZE, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE
 
 CIFAR_SIDE = 32
 TICKS_PER_EPOCH = 10  # training error is recorded ten times per epoch
@@ -38,7 +38,7 @@ class SmallNetConfig:
     """The four-layer network: conv 32@5×5 → pool → conv 32@5×5 → pool → conv 64@5×5 → pool → fc 10."""
 
     activation: str = "relu"  # "relu" or "tanh"
-    lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two pools
+    lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two nonlinearities
     pool_kernel: int = POOL_KERNEL  # z
     pool_stride: int = POOL_STRIDE  # s
 
@@ -48,7 +48,8 @@ class SmallNetConfig:
 
 
 class SmallConvNet(nn.Module):
-    """Three conv layers and a classifier on 32×32 images; max-pooling in ceil mode.
+    """Three conv layers and a classifier on 32×32 images; max-pooling in ceil mode; the paper's
+    N(0, 0.01) initialisation; optional LRN after the first two nonlinearities, as in AlexNet.
 
     Ceil mode keeps the maps at 16, 8 and 4 pixels for both z=3, s=2 and z=s=2, so the two pooling
     schemes are compared on networks with the same number of parameters.
@@ -60,20 +61,29 @@ class SmallConvNet(nn.Module):
         act = nn.ReLU if config.activation == "relu" else nn.Tanh
         pool = lambda: nn.MaxPool2d(config.pool_kernel, config.pool_stride, ceil_mode=True)  # noqa: E731
         norm = lambda: LocalResponseNorm() if config.lrn else nn.Identity()  # noqa: E731
+        # the 2012 network's order: conv → nonlinearity → LRN → pool (§3.5)
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 5, padding=2), act(), pool(), norm(),
-            nn.Conv2d(32, 32, 5, padding=2), act(), pool(), norm(),
+            nn.Conv2d(3, 32, 5, padding=2), act(), norm(), pool(),
+            nn.Conv2d(32, 32, 5, padding=2), act(), norm(), pool(),
             nn.Conv2d(32, 64, 5, padding=2), act(), pool(),
         )
         with torch.no_grad():
             flat = self.features(torch.zeros(1, 3, CIFAR_SIDE, CIFAR_SIDE)).numel()
         self.classifier = nn.Linear(flat, num_classes)
+        # §5: "We initialized the weights in each layer from a zero-mean Gaussian distribution with
+        # standard deviation 0.01"; biases 0 (the paper's biases of 1 are for AlexNet's own layers).
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(module.weight, std=INIT_STD)
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def load_cifar_tensors(split: str, root=None, limit: Optional[int] = None, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def load_cifar_tensors(
+    split: str, root=None, limit: Optional[int] = None, seed: int = 0, progress: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """CIFAR-10 as a uint8 tensor (N, 3, 32, 32) and int64 labels, decoded once into memory.
 
     ``limit`` keeps a random subset of that many images (the same subset for the same seed).
@@ -84,7 +94,7 @@ def load_cifar_tensors(split: str, root=None, limit: Optional[int] = None, seed:
         order = order[:limit]
     images = torch.empty(len(order), 3, CIFAR_SIDE, CIFAR_SIDE, dtype=torch.uint8)
     labels = torch.empty(len(order), dtype=torch.int64)
-    for i, index in enumerate(tqdm(order.tolist(), desc=f"decoding CIFAR-10 {split}", leave=False)):
+    for i, index in enumerate(tqdm(order.tolist(), desc=f"decoding CIFAR-10 {split}", leave=False, disable=not progress)):
         image, label = dataset[index]
         images[i] = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
         labels[i] = label
@@ -92,8 +102,10 @@ def load_cifar_tensors(split: str, root=None, limit: Optional[int] = None, seed:
 
 
 def _prepare(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    # §2: "subtracting the mean activity over the training set from each pixel"; scaled to [0, 1].
-    return images.float().div_(255).sub_(mean)
+    # §2: "We did not pre-process the images in any other way, except for subtracting the mean
+    # activity over the training set from each pixel." Pixels stay on the 0–255 scale: the paper's
+    # LRN constants (k = 2, α = 1e-4) only make units compete at activities of that scale.
+    return images.float().sub_(mean)
 
 
 def train_small(
@@ -118,7 +130,7 @@ def train_small(
     model = SmallConvNet(config)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=MOMENTUM)
     images, labels = train
-    mean = images.float().div(255).mean(0)  # the mean image of the training set
+    mean = images.float().mean(0)  # the mean image of the training set
     n = len(labels)
     batches_per_epoch = math.ceil(n / BATCH_SIZE)
     tick_every = max(1, batches_per_epoch // TICKS_PER_EPOCH)
