@@ -99,6 +99,8 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
     prov = Provenance(args.argv)
 
     def save(partial: dict, complete: bool = False) -> None:
+        for run in partial["runs"]:  # a resumed record mixes runs of several sessions: each keeps its commit
+            run.setdefault("git_commit", prov.record["git_commit"])
         record = {"experiment": experiment, "settings": settings, "complete": complete, **partial,
                   "provenance": prov.finish()}
         write_json_atomic(out, record)

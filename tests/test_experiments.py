@@ -113,3 +113,4 @@ def test_an_interrupted_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monk
     assert record["complete"] is True and len(record["runs"]) == 4
     assert [seed for _, seed in calls] == [1, 1]  # only seed 1's two runs were trained again
     assert record["runs"][:2] == partial["runs"]
+    assert all("git_commit" in run for run in record["runs"])
