@@ -93,6 +93,8 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
         old = json.loads(out.read_text())
         if old.get("experiment") == experiment and old.get("settings") == settings and not old.get("complete"):
             previous = old.get("runs", [])
+            for run in previous:  # runs saved before runs carried their own commit
+                run.setdefault("git_commit", old.get("provenance", {}).get("git_commit"))
             print(f"resuming {out}: {len(previous)} finished run(s) are reused", file=sys.stderr)
         elif old.get("complete") or old.get("settings") != settings:
             print(f"{out} exists and will be replaced when this run finishes its first training", file=sys.stderr)
