@@ -87,7 +87,7 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
 
     from .provenance import Provenance, write_json_atomic
 
-    previous = None
+    previous, earlier_wall_time = None, 0.0
     out = Path(args.out)
     if out.is_file():
         old = json.loads(out.read_text())
@@ -95,6 +95,7 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
             previous = old.get("runs", [])
             for run in previous:  # runs saved before runs carried their own commit
                 run.setdefault("git_commit", old.get("provenance", {}).get("git_commit"))
+            earlier_wall_time = old.get("provenance", {}).get("wall_time_all_sessions_s", 0.0)
             print(f"resuming {out}: {len(previous)} finished run(s) are reused", file=sys.stderr)
         elif old.get("complete") or old.get("settings") != settings:
             print(f"{out} exists and will be replaced when this run finishes its first training", file=sys.stderr)
@@ -103,8 +104,10 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
     def save(partial: dict, complete: bool = False) -> None:
         for run in partial["runs"]:  # a resumed record mixes runs of several sessions: each keeps its commit
             run.setdefault("git_commit", prov.record["git_commit"])
+        provenance = prov.finish()
+        provenance["wall_time_all_sessions_s"] = round(earlier_wall_time + provenance["wall_time_s"], 1)
         record = {"experiment": experiment, "settings": settings, "complete": complete, **partial,
-                  "provenance": prov.finish()}
+                  "provenance": provenance}
         write_json_atomic(out, record)
 
     return previous, save

@@ -101,7 +101,8 @@ def load_cifar_tensors(
     return images, labels
 
 
-def _prepare(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+def preprocess(images: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, 3, H, W) as float inputs: the pixels minus the training set's mean image."""
     # §2: "We did not pre-process the images in any other way, except for subtracting the mean
     # activity over the training set from each pixel." Pixels stay on the 0–255 scale: the paper's
     # LRN constants (k = 2, α = 1e-4) only make units compete at activities of that scale.
@@ -133,7 +134,8 @@ def train_small(
     mean = images.float().mean(0)  # the mean image of the training set
     n = len(labels)
     batches_per_epoch = math.ceil(n / BATCH_SIZE)
-    tick_every = max(1, batches_per_epoch // TICKS_PER_EPOCH)
+    # the last batch of each tenth of an epoch (equal tenths, whatever the number of batches)
+    tick_ends = {math.ceil(i * batches_per_epoch / TICKS_PER_EPOCH) - 1 for i in range(1, TICKS_PER_EPOCH + 1)}
     total_batches = math.ceil(max_epochs * batches_per_epoch)
     generator = torch.Generator().manual_seed(seed)
     ticks, epochs, reached = [], [], None
@@ -146,7 +148,7 @@ def train_small(
         model.train()
         for b in range(batches_per_epoch):
             idx = order[b * BATCH_SIZE:(b + 1) * BATCH_SIZE]
-            logits = model(_prepare(images[idx], mean))
+            logits = model(preprocess(images[idx], mean))
             loss = F.cross_entropy(logits, labels[idx])
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at epoch {step / batches_per_epoch:.2f} "
@@ -158,7 +160,7 @@ def train_small(
             seen += len(idx)
             step += 1
             bar.update()
-            if step % tick_every == 0 or b == batches_per_epoch - 1:
+            if b in tick_ends or step >= total_batches:
                 epoch = step / batches_per_epoch
                 ticks.append({"epoch": round(epoch, 4), "train_error": wrong / seen, "loss": loss.item()})
                 bar.set_postfix(train_error=f"{wrong / seen:.3f}")
@@ -182,7 +184,7 @@ def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: to
     images, labels = data
     wrong = 0
     for start in range(0, len(labels), 1000):
-        logits = model(_prepare(images[start:start + 1000], mean))
+        logits = model(preprocess(images[start:start + 1000], mean))
         wrong += (logits.argmax(1) != labels[start:start + 1000]).sum().item()
     return wrong / len(labels)
 

@@ -36,6 +36,8 @@ def test_training_reaches_a_target_and_stops_there():
     assert run["epochs_to_target"] is not None and run["epochs_to_target"] < 10
     assert run["ticks"][-1]["train_error"] <= 0.1 and run["ticks"][-1]["epoch"] == run["epochs_to_target"]
     assert all(a["epoch"] < b["epoch"] for a, b in zip(run["ticks"], run["ticks"][1:]))
+    # 256 images = 2 batches an epoch: a tick per batch, never a tick across an epoch boundary
+    assert [t["epoch"] for t in run["ticks"][:4]] == [0.5, 1.0, 1.5, 2.0][: len(run["ticks"][:4])]
     assert 0 <= run["epochs"][-1]["test_error"] <= 1
 
 
@@ -114,3 +116,15 @@ def test_an_interrupted_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monk
     assert [seed for _, seed in calls] == [1, 1]  # only seed 1's two runs were trained again
     assert record["runs"][:2] == partial["runs"]
     assert all("git_commit" in run for run in record["runs"])
+    prov = record["provenance"]
+    assert prov["wall_time_all_sessions_s"] >= prov["wall_time_s"] + partial["provenance"]["wall_time_s"] - 0.2
+
+
+def test_ticks_are_equal_tenths_of_an_epoch():
+    images, labels = _separable(128 * 25)  # 25 batches: tenths end after batches 3, 5, 8, 10, ...
+    run = experiments.train_small(experiments.SmallNetConfig(), (images, labels), lr=1e-4, max_epochs=2,
+                                  progress=False)
+    epochs = [t["epoch"] for t in run["ticks"]]
+    assert len(epochs) == 20 and epochs[9] == 1.0 and epochs[-1] == 2.0
+    widths = [round((b - a) * 25) for a, b in zip([0.0] + epochs, epochs)]
+    assert set(widths) == {2, 3}
