@@ -128,3 +128,13 @@ def test_ticks_are_equal_tenths_of_an_epoch():
     assert len(epochs) == 20 and epochs[9] == 1.0 and epochs[-1] == 2.0
     widths = [round((b - a) * 25) for a, b in zip([0.0] + epochs, epochs)]
     assert set(widths) == {2, 3}
+
+
+def test_records_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    path = write_json_atomic(tmp_path / "r.json", {"a": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
