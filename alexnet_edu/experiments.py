@@ -220,9 +220,14 @@ def figure1(
             budget = min(max_epochs, best[activation]["epochs_to_target"]) if activation in best else max_epochs
             run = _done(previous, activation=activation, lr=lr)
             if run is None:
-                run = train_small(SmallNetConfig(activation), train, lr=lr, max_epochs=budget,
-                                  target_error=target_error, seed=seed, progress=progress)
-                run.pop("model")
+                try:
+                    run = train_small(SmallNetConfig(activation), train, lr=lr, max_epochs=budget,
+                                      target_error=target_error, seed=seed, progress=progress)
+                    run.pop("model")
+                except FloatingPointError as err:  # a rate too large for this net: a result of the sweep
+                    run = {"config": asdict(SmallNetConfig(activation)), "lr": lr, "seed": seed,
+                           "train_images": len(train[1]), "ticks": [], "epochs": [], "epochs_to_target": None,
+                           "diverged": str(err)}
             runs.append(run)
             if on_run is not None:
                 on_run({"target_error": target_error, "max_epochs": max_epochs, "lrs": list(lrs), "runs": runs})

@@ -138,3 +138,10 @@ def test_records_are_readable_by_others(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_diverging_rate_is_recorded_and_the_sweep_goes_on():
+    result = experiments.figure1(_separable(), lrs=[1e6, 0.01], max_epochs=12, target_error=0.1, progress=False)
+    diverged = [r for r in result["runs"] if r["lr"] == 1e6 and r["config"]["activation"] == "relu"]
+    assert len(diverged) == 1 and "lower the learning rate" in diverged[0]["diverged"]
+    assert result["best"]["relu"]["lr"] == 0.01
