@@ -5,7 +5,7 @@
     python -m alexnet_edu download imagenet      # prints how to obtain ILSVRC-2012
     python -m alexnet_edu where                  # which datasets are found, and where
     python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
-    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: ablation pooling
+    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: pooling, dropout
 """
 
 from __future__ import annotations
@@ -79,9 +79,21 @@ def _data_record(root, train, test=None) -> dict:
     return record
 
 
-def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
+def _extends(old: dict, new: dict, extendable: Sequence[str]) -> bool:
+    """Whether settings ``new`` only append values to the lists ``extendable`` of ``old`` (a sweep
+    given more learning rates): every run of the old record is then a run of the new one."""
+    if any(old.get(key) != new.get(key) for key in new.keys() | old.keys() if key not in extendable):
+        return False
+    return all(isinstance(old.get(key), list) and new[key][:len(old[key])] == old[key] for key in extendable)
+
+
+def _resumable(args: argparse.Namespace, experiment: str, settings: dict, extendable: Sequence[str] = ()):
     """Finished runs of an interrupted record at ``args.out`` with the same settings, and a function
-    that saves the partial record after every run (atomically), so no finished run is ever lost."""
+    that saves the partial record after every run (atomically), so no finished run is ever lost.
+
+    A record whose settings differ only by values appended to the lists named in ``extendable``
+    (complete or not) is extended: its runs are reused and only the new values are trained.
+    """
     import json
     from pathlib import Path
 
@@ -91,13 +103,16 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict):
     out = Path(args.out)
     if out.is_file():
         old = json.loads(out.read_text())
-        if old.get("experiment") == experiment and old.get("settings") == settings and not old.get("complete"):
+        same = old.get("settings") == settings and not old.get("complete")
+        extended = old.get("settings") != settings and _extends(old.get("settings", {}), settings, extendable)
+        if old.get("experiment") == experiment and (same or extended):
             previous = old.get("runs", [])
             for run in previous:  # runs saved before runs carried their own commit
                 run.setdefault("git_commit", old.get("provenance", {}).get("git_commit"))
             earlier_wall_time = old.get("provenance", {}).get("wall_time_all_sessions_s", 0.0)
-            print(f"resuming {out}: {len(previous)} finished run(s) are reused", file=sys.stderr)
-        elif old.get("complete") or old.get("settings") != settings:
+            how = "extending" if extended else "resuming"
+            print(f"{how} {out}: {len(previous)} finished run(s) are reused", file=sys.stderr)
+        else:
             print(f"{out} exists and will be replaced when this run finishes its first training", file=sys.stderr)
     prov = Provenance(args.argv)
 
@@ -118,7 +133,7 @@ def _figure1(args: argparse.Namespace) -> int:
 
     settings = {"lrs": args.lrs, "max_epochs": args.max_epochs, "target": args.target, "limit": args.limit,
                 "seed": args.seed}
-    previous, save = _resumable(args, "figure1", settings)
+    previous, save = _resumable(args, "figure1", settings, extendable=("lrs",))
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
     data_record = _data_record(args.root, train)
     result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed, previous=previous,
@@ -167,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     root_help = f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})"
     p = commands.add_parser("figure1", help="Figure 1: epochs to 25%% training error, ReLU vs tanh, on CIFAR-10")
     p.add_argument("--out", required=True, help="JSON record to write (atomically)")
-    p.add_argument("--lrs", type=_floats, default=[0.003, 0.01, 0.001], help="learning rates to try, in order")
+    p.add_argument("--lrs", type=_floats, default=[0.003, 0.01, 0.001, 0.0003],
+                   help="learning rates to try, in order (appending rates to a finished record's list trains only "
+                        "the new ones)")
     p.add_argument("--max-epochs", type=float, default=40.0)
     p.add_argument("--target", type=float, default=0.25, help="training error to reach")
     p.add_argument("--limit", type=int, help="use a random subset of this many training images")
@@ -175,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help=root_help)
     p.set_defaults(func=_figure1)
 
-    p = commands.add_parser("ablation", help="the small CIFAR-10 network without and with LRN or overlapping pooling")
-    p.add_argument("kind", choices=["lrn", "pooling"])
+    p = commands.add_parser("ablation", help="the small CIFAR-10 network without and with LRN, overlapping pooling or dropout")
+    p.add_argument("kind", choices=["lrn", "pooling", "dropout"])
     p.add_argument("--out", required=True, help="JSON record to write (atomically)")
     p.add_argument("--lr", type=float, default=0.003)
     p.add_argument("--epochs", type=float, default=10.0)

@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 
 DATA_ENV = "ALEXNET_EDU_DATA"
 DEFAULT_ROOT = "data"
+CACHE_ENV = "ALEXNET_EDU_CACHE"
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -158,6 +159,17 @@ def resolve_root(root: Optional[PathLike] = None) -> tuple[Path, str]:
             if (parent / "_config.yml").is_file() and (parent / DEFAULT_ROOT).is_dir():
                 return parent / DEFAULT_ROOT, f"the default: the checkout's {DEFAULT_ROOT}/ ({DATA_ENV} is not set)"
     return here, f"the default ./{DEFAULT_ROOT} ({DATA_ENV} is not set)"
+
+
+def cache_dir() -> Path:
+    """Where computed dataset statistics (mean images, colour PCA) are cached: $ALEXNET_EDU_CACHE,
+    else $XDG_CACHE_HOME/alexnet_edu, else ~/.cache/alexnet_edu. Never inside the data root, which
+    may be read-only."""
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(xdg) if xdg else Path.home() / ".cache").expanduser().resolve() / "alexnet_edu"
 
 
 def imagenette_class_names() -> list[str]:

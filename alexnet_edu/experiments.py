@@ -27,10 +27,11 @@ from tqdm.auto import tqdm
 
 from .data import load_dataset
 from .layers import LocalResponseNorm
-from .paper import BATCH_SIZE, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE
+from .paper import BATCH_SIZE, DROPOUT_P, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE
 
 CIFAR_SIDE = 32
 TICKS_PER_EPOCH = 10  # training error is recorded ten times per epoch
+DROPOUT_HIDDEN = 1024  # width of the two hidden layers of the dropout ablation (the paper's: 4096)
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,14 @@ class SmallNetConfig:
     lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two nonlinearities
     pool_kernel: int = POOL_KERNEL  # z
     pool_stride: int = POOL_STRIDE  # s
+    hidden: int = 0  # > 0: two hidden fully connected layers of this width before the classifier, as fc6/fc7
+    dropout: float = 0.0  # dropout on the hidden layers' outputs (needs hidden > 0), as on fc6 and fc7
 
     def __post_init__(self) -> None:
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
+        if self.dropout and not self.hidden:
+            raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
 
 
 class SmallConvNet(nn.Module):
@@ -69,7 +74,14 @@ class SmallConvNet(nn.Module):
         )
         with torch.no_grad():
             flat = self.features(torch.zeros(1, 3, CIFAR_SIDE, CIFAR_SIDE)).numel()
-        self.classifier = nn.Linear(flat, num_classes)
+        if config.hidden:  # fc6 → ReLU → dropout → fc7 → ReLU → dropout → fc8, as in the paper's network
+            self.classifier = nn.Sequential(
+                nn.Linear(flat, config.hidden), act(), nn.Dropout(config.dropout),
+                nn.Linear(config.hidden, config.hidden), act(), nn.Dropout(config.dropout),
+                nn.Linear(config.hidden, num_classes),
+            )
+        else:
+            self.classifier = nn.Linear(flat, num_classes)
         # §5: "We initialized the weights in each layer from a zero-mean Gaussian distribution with
         # standard deviation 0.01"; biases 0 (the paper's biases of 1 are for AlexNet's own layers).
         for module in self.modules():
@@ -120,12 +132,15 @@ def train_small(
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train with SGD (momentum 0.9, batch 128, no weight decay, no dropout, no augmentation).
+    """Train with SGD (momentum 0.9, batch 128, no weight decay, no augmentation; dropout only if
+    the config asks for it).
 
     Training error is the error on the batches of each tenth of an epoch, measured as they are
     trained on (as cuda-convnet reported it). Stops after ``max_epochs`` (fractions allowed) or at
     the first tick whose error is at most ``target_error``; ``epochs_to_target`` is then the epoch
-    (in tenths) at which that happened, else ``None``. Test error is measured after every epoch.
+    (in tenths) at which that happened, else ``None``. After every epoch, with ``test`` given, the
+    test error is measured and so is the training error in eval mode (dropout off) on as many
+    training images as there are test images, so the two can be compared (the gap is overfitting).
     """
     torch.manual_seed(seed)
     model = SmallConvNet(config)
@@ -171,7 +186,9 @@ def train_small(
             if step >= total_batches:
                 break
         if test is not None and (step % batches_per_epoch == 0 or step >= total_batches or reached is not None):
-            epochs.append({"epoch": round(step / batches_per_epoch, 4), "test_error": evaluate(model, test, mean)})
+            seen_train = (images[:len(test[1])], labels[:len(test[1])])
+            epochs.append({"epoch": round(step / batches_per_epoch, 4), "test_error": evaluate(model, test, mean),
+                           "train_error_eval": evaluate(model, seen_train, mean)})
     bar.close()
     return {"config": asdict(config), "lr": lr, "seed": seed, "train_images": n, "ticks": ticks,
             "epochs": epochs, "epochs_to_target": reached, "model": model}
@@ -245,6 +262,7 @@ def figure1(
 ABLATIONS = {
     "lrn": (SmallNetConfig(lrn=False), SmallNetConfig(lrn=True)),
     "pooling": (SmallNetConfig(pool_kernel=2, pool_stride=2), SmallNetConfig(pool_kernel=3, pool_stride=2)),
+    "dropout": (SmallNetConfig(hidden=DROPOUT_HIDDEN), SmallNetConfig(hidden=DROPOUT_HIDDEN, dropout=DROPOUT_P)),
 }
 
 

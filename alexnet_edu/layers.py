@@ -1,4 +1,4 @@
-"""Local response normalisation, as the paper writes it (§3.3).
+"""Local response normalisation, as the paper writes it (§3.3), and dropout as the paper runs it (§4.2).
 
 "Denoting by a^i_{x,y} the activity of a neuron computed by applying kernel i at position (x, y)
 and then applying the ReLU nonlinearity, the response-normalized activity b^i_{x,y} is given by
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .paper import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE
+from .paper import DROPOUT_P, LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE
 
 
 def _window_sum(t: torch.Tensor, before: int, after: int) -> torch.Tensor:
@@ -150,3 +150,29 @@ def convert_lrn(alpha: float, size: int, source: str, target: str) -> float:
             raise ValueError(f"unknown LRN convention {name!r}: choose one of {', '.join(LRN_CONVENTIONS)}")
     scale = alpha / size if LRN_CONVENTIONS[source].alpha_divided_by_size else alpha
     return scale * size if LRN_CONVENTIONS[target].alpha_divided_by_size else scale
+
+
+class PaperDropout(nn.Module):
+    """Dropout as §4.2 describes it: "setting to zero the output of each hidden neuron with
+    probability 0.5" while training, and at test time "we use all the neurons but multiply their
+    outputs by 0.5".
+
+    ``torch.nn.Dropout`` is *inverted* dropout: it multiplies the kept outputs by 1/(1 − p) while
+    training and leaves them alone at test time. With either, a neuron's expected output while
+    training equals its output at test time; the two differ only in where the factor 1 − p sits.
+    """
+
+    def __init__(self, p: float = DROPOUT_P) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            keep = torch.rand_like(x) >= self.p  # each neuron dropped with probability p
+            return x * keep
+        return x * (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -38,6 +38,35 @@ DROPOUT_P = 0.5
 # §4.1: "extracting random 224 × 224 patches (and their horizontal reflections)".
 RESIZE_SIZE = 256
 CROP_SIZE = 224
+# §4.1: "This increases the size of our training set by a factor of 2048" (32·32·2: the paper
+# counts 32 offsets per axis; 256 - 224 + 1 = 33 positions exist, see transforms.distinct_patches).
+AUGMENTATION_FACTOR_STATED = 2048
+# §4.1: "At test time, the network makes a prediction by extracting five 224 × 224 patches (the
+# four corner patches and the center patch) as well as their horizontal reflections (hence ten
+# patches in all), and averaging the predictions made by the network's softmax layer".
+TEST_PATCHES = 10
+# §4.1: "a random variable drawn from a Gaussian with mean zero and standard deviation 0.1".
+PCA_ALPHA_STD = 0.1
+# §4.1: the colour augmentation "reduces the top-1 error rate by over 1%".
+PCA_TOP1_GAIN_STATED = 0.01
+
+# §2: "roughly 1.2 million training images, 50,000 validation images, and 150,000 testing images";
+# "it is customary to report two error rates: top-1 and top-5, where the top-5 error rate is the
+# fraction of test images for which the correct label is not among the five labels considered most
+# probable by the model."
+ILSVRC_TRAIN_IMAGES = 1_200_000
+ILSVRC_VAL_IMAGES = 50_000
+ILSVRC_TEST_IMAGES = 150_000
+TOP_K = 5
+# §6, Table 1: ILSVRC-2010 test set, "top-1 and top-5 test set error rates of 37.5% and 17.0%".
+# §6, Table 2: ILSVRC-2012, the submitted entry (7 CNNs) "15.3%" top-5 test error, against "26.2%
+# achieved by the second-best entry".
+ILSVRC2010_TEST_TOP1 = 0.375
+ILSVRC2010_TEST_TOP5 = 0.170
+ILSVRC2012_TEST_TOP5 = 0.153
+ILSVRC2012_SECOND_BEST_TOP5 = 0.262
+# §4.2: "At test time, we use all the neurons but multiply their outputs by 0.5".
+DROPOUT_TEST_SCALE = 1 - DROPOUT_P
 
 # §5: "a batch size of 128 examples, momentum of 0.9, and weight decay of 0.0005";
 # "zero-mean Gaussian distribution with standard deviation 0.01"; "The learning rate was

@@ -145,3 +145,50 @@ def test_a_diverging_rate_is_recorded_and_the_sweep_goes_on():
     diverged = [r for r in result["runs"] if r["lr"] == 1e6 and r["config"]["activation"] == "relu"]
     assert len(diverged) == 1 and "lower the learning rate" in diverged[0]["diverged"]
     assert result["best"]["relu"]["lr"] == 0.01
+
+
+def test_a_finished_sweep_given_more_rates_trains_only_the_new_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "load_cifar_tensors", lambda split, root=None, limit=None: _separable(128))
+    monkeypatch.setattr("alexnet_edu.cli._data_record", lambda root, train, test=None: {"dataset": "fabricated"})
+    real_train, calls = experiments.train_small, []
+
+    def counted(config, *args, **kwargs):
+        calls.append((config.activation, kwargs["lr"]))
+        return real_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(experiments, "train_small", counted)
+    out = tmp_path / "figure1.json"
+    common = ["figure1", "--out", str(out), "--max-epochs", "4", "--target", "0.2"]
+    assert cli_main(common + ["--lrs", "0.01"]) == 0
+    first = json.loads(out.read_text())
+    assert first["complete"] and len(calls) == 2
+    calls.clear()
+    assert cli_main(common + ["--lrs", "0.01,0.003"]) == 0
+    record = json.loads(out.read_text())
+    assert calls == [("relu", 0.003), ("tanh", 0.003)]  # the finished 0.01 runs were reused
+    assert record["complete"] and record["settings"]["lrs"] == [0.01, 0.003] and len(record["runs"]) == 4
+    assert [r for r in record["runs"] if r["lr"] == 0.01] == first["runs"]
+    calls.clear()
+    assert cli_main(common + ["--lrs", "0.003"]) == 0  # not an extension: the sweep starts again
+    assert calls == [("relu", 0.003), ("tanh", 0.003)]
+    assert json.loads(out.read_text())["settings"]["lrs"] == [0.003]
+
+
+def test_the_dropout_pair_differs_only_in_dropout():
+    plain, dropped = experiments.ABLATIONS["dropout"]
+    nets = [experiments.SmallConvNet(c) for c in (plain, dropped)]
+    assert sum(p.numel() for p in nets[0].parameters()) == sum(p.numel() for p in nets[1].parameters())
+    drops = [m.p for m in nets[1].modules() if isinstance(m, torch.nn.Dropout)]
+    assert drops == [0.5, 0.5]  # on the outputs of the two hidden layers, as on fc6 and fc7
+    x = torch.randn(4, 3, 32, 32)
+    nets[1].load_state_dict(nets[0].state_dict())
+    nets[0].eval(), nets[1].eval()
+    torch.testing.assert_close(nets[0](x), nets[1](x))  # inverted dropout: nothing to rescale at test time
+    with pytest.raises(ValueError, match="hidden"):
+        experiments.SmallNetConfig(dropout=0.5)
+
+
+def test_ablation_records_training_error_in_eval_mode_beside_test_error():
+    run = experiments.train_small(experiments.SmallNetConfig(hidden=16, dropout=0.5), _separable(), _separable(64, 1),
+                                  lr=0.01, max_epochs=2, progress=False)
+    assert len(run["epochs"]) == 2 and all(0 <= e["train_error_eval"] <= 1 for e in run["epochs"])

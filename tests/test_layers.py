@@ -113,3 +113,23 @@ def test_any_number_of_spatial_dimensions():
 def test_bad_configuration_is_explained(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def test_paper_dropout_drops_half_and_halves_at_test_time():
+    from alexnet_edu.layers import PaperDropout
+
+    torch.manual_seed(0)
+    layer = PaperDropout()
+    x = torch.rand(200_000) + 0.5
+    out = layer(x)
+    dropped = out == 0
+    assert abs(dropped.float().mean().item() - 0.5) < 0.01  # "with probability 0.5"
+    assert torch.equal(out[~dropped], x[~dropped])  # kept outputs are not rescaled while training
+    layer.eval()
+    torch.testing.assert_close(layer(x), 0.5 * x)  # "multiply their outputs by 0.5"
+    # equal in expectation: training output's mean = test output's mean, for both conventions
+    assert abs(out.mean().item() / layer(x).mean().item() - 1) < 0.01
+    inverted = torch.nn.Dropout(0.5)
+    assert abs(inverted(x).mean().item() / inverted.eval()(x).mean().item() - 1) < 0.01
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        PaperDropout(1.0)
