@@ -6,6 +6,7 @@
     python -m alexnet_edu where                  # which datasets are found, and where
     python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
     python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: pooling, dropout
+    python -m alexnet_edu tencrop --out book/results/ten_crop.json          # centre vs ten patches
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict, extend
         same = old.get("settings") == settings and not old.get("complete")
         extended = old.get("settings") != settings and _extends(old.get("settings", {}), settings, extendable)
         if old.get("experiment") == experiment and (same or extended):
-            previous = old.get("runs", [])
+            previous = old.get("runs", []) + old.get("pending_runs", [])
             for run in previous:  # runs saved before runs carried their own commit
                 run.setdefault("git_commit", old.get("provenance", {}).get("git_commit"))
             earlier_wall_time = old.get("provenance", {}).get("wall_time_all_sessions_s", 0.0)
@@ -123,6 +124,11 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict, extend
         provenance["wall_time_all_sessions_s"] = round(earlier_wall_time + provenance["wall_time_s"], 1)
         record = {"experiment": experiment, "settings": settings, "complete": complete, **partial,
                   "provenance": provenance}
+        # finished runs of the old record that the new order has not reached yet (an extended sweep
+        # trains new rates between them): kept, so an interruption now loses none of them
+        pending = [run for run in previous or () if not any(run is r or run == r for r in partial["runs"])]
+        if pending and not complete:
+            record["pending_runs"] = pending
         write_json_atomic(out, record)
 
     return previous, save
@@ -148,12 +154,28 @@ def _ablation(args: argparse.Namespace) -> int:
 
     settings = {"kind": args.kind, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
                 "test_limit": args.test_limit}
-    previous, save = _resumable(args, f"ablation-{args.kind}", settings)
+    previous, save = _resumable(args, f"ablation-{args.kind}", settings, extendable=("seeds",))
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
     test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
     data_record = _data_record(args.root, train, test)
     result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
                                   previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
+    save({"data": data_record, **result}, complete=True)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _tencrop(args: argparse.Namespace) -> int:
+    from . import experiments
+
+    settings = {"crop": args.crop, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
+                "test_limit": args.test_limit}
+    previous, save = _resumable(args, "tencrop", settings, extendable=("seeds",))
+    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
+    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
+    data_record = _data_record(args.root, train, test)
+    result = experiments.multiview(train, test, crop=args.crop, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
+                                   previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
     save({"data": data_record, **result}, complete=True)
     print(f"wrote {args.out}")
     return 0
@@ -202,6 +224,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
     p.add_argument("--root", help=root_help)
     p.set_defaults(func=_ablation)
+
+    p = commands.add_parser("tencrop", help="the small CIFAR-10 network trained on random crops: centre vs ten patches")
+    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
+    p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
+    p.add_argument("--lr", type=float, default=0.001)
+    p.add_argument("--epochs", type=float, default=10.0)
+    p.add_argument("--seeds", type=_ints, default=[0, 1])
+    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
+    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
+    p.add_argument("--root", help=root_help)
+    p.set_defaults(func=_tencrop)
     return parser
 
 

@@ -6,11 +6,14 @@ training error rate on CIFAR-10 six times faster than an equivalent network with
 fast as possible. No regularization of any kind was employed."
 
 The same four-layer network (three conv layers and one fully-connected layer, like cuda-convnet's
-CIFAR-10 example) also tests LRN (§3.3) and overlapping pooling (§3.4) at a scale a laptop affords.
+CIFAR-10 example) also tests LRN (§3.3), overlapping pooling (§3.4), dropout (§4.2) and ten-patch
+testing (§4.1) at a scale a laptop affords.
 
     python -m alexnet_edu figure1 --out book/results/figure1.json
     python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json
     python -m alexnet_edu ablation pooling --out book/results/ablation_pooling.json
+    python -m alexnet_edu ablation dropout --out book/results/ablation_dropout.json
+    python -m alexnet_edu tencrop --out book/results/ten_crop.json
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from tqdm.auto import tqdm
 
 from .data import load_dataset
 from .layers import LocalResponseNorm
-from .paper import BATCH_SIZE, DROPOUT_P, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE
+from .paper import BATCH_SIZE, DROPOUT_P, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE, TEST_PATCHES
 
 CIFAR_SIDE = 32
 TICKS_PER_EPOCH = 10  # training error is recorded ten times per epoch
@@ -44,12 +47,15 @@ class SmallNetConfig:
     pool_stride: int = POOL_STRIDE  # s
     hidden: int = 0  # > 0: two hidden fully connected layers of this width before the classifier, as fc6/fc7
     dropout: float = 0.0  # dropout on the hidden layers' outputs (needs hidden > 0), as on fc6 and fc7
+    crop: int = 0  # > 0: train on random crop×crop patches and their reflections, test on the centre patch
 
     def __post_init__(self) -> None:
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         if self.dropout and not self.hidden:
             raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
+        if not 0 <= self.crop <= CIFAR_SIDE:
+            raise ValueError(f"crop must be between 1 and {CIFAR_SIDE} (0: no cropping), got {self.crop}")
 
 
 class SmallConvNet(nn.Module):
@@ -73,7 +79,8 @@ class SmallConvNet(nn.Module):
             nn.Conv2d(32, 64, 5, padding=2), act(), pool(),
         )
         with torch.no_grad():
-            flat = self.features(torch.zeros(1, 3, CIFAR_SIDE, CIFAR_SIDE)).numel()
+            side = config.crop or CIFAR_SIDE
+            flat = self.features(torch.zeros(1, 3, side, side)).numel()
         if config.hidden:  # fc6 → ReLU → dropout → fc7 → ReLU → dropout → fc8, as in the paper's network
             self.classifier = nn.Sequential(
                 nn.Linear(flat, config.hidden), act(), nn.Dropout(config.dropout),
@@ -163,7 +170,10 @@ def train_small(
         model.train()
         for b in range(batches_per_epoch):
             idx = order[b * BATCH_SIZE:(b + 1) * BATCH_SIZE]
-            logits = model(preprocess(images[idx], mean))
+            inputs = preprocess(images[idx], mean)
+            if config.crop:
+                inputs = random_crops(inputs, config.crop, generator)
+            logits = model(inputs)
             loss = F.cross_entropy(logits, labels[idx])
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at epoch {step / batches_per_epoch:.2f} "
@@ -187,23 +197,105 @@ def train_small(
                 break
         if test is not None and (step % batches_per_epoch == 0 or step >= total_batches or reached is not None):
             seen_train = (images[:len(test[1])], labels[:len(test[1])])
-            epochs.append({"epoch": round(step / batches_per_epoch, 4), "test_error": evaluate(model, test, mean),
-                           "train_error_eval": evaluate(model, seen_train, mean)})
+            epochs.append({"epoch": round(step / batches_per_epoch, 4),
+                           "test_error": evaluate(model, test, mean, crop=config.crop),
+                           "train_error_eval": evaluate(model, seen_train, mean, crop=config.crop)})
     bar.close()
     return {"config": asdict(config), "lr": lr, "seed": seed, "train_images": n, "ticks": ticks,
             "epochs": epochs, "epochs_to_target": reached, "model": model}
 
 
+def random_crops(images: torch.Tensor, size: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """A random ``size``×``size`` patch of every image of a batch (N, C, H, W), reflected
+    horizontally with probability 1/2 — §4.1's augmentation, drawn anew for each image."""
+    n, _, h, w = images.shape
+    ys = torch.randint(0, h - size + 1, (n,), generator=generator).tolist()
+    xs = torch.randint(0, w - size + 1, (n,), generator=generator).tolist()
+    flips = (torch.rand(n, generator=generator) < 0.5).tolist()
+    patches = [img[:, y:y + size, x:x + size] for img, y, x in zip(images, ys, xs)]
+    return torch.stack([p.flip(-1) if f else p for p, f in zip(patches, flips)])
+
+
+def _centre(images: torch.Tensor, size: int) -> torch.Tensor:
+    top, left = int(round((images.shape[-2] - size) / 2)), int(round((images.shape[-1] - size) / 2))
+    return images[..., top:top + size, left:left + size]
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor) -> float:
-    """Top-1 error of ``model`` on ``data`` (images normalised with the training mean)."""
+def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int = 0) -> float:
+    """Top-1 error of ``model`` on ``data`` (images normalised with the training mean); with
+    ``crop``, on the centre patch of that size."""
     model.eval()
     images, labels = data
     wrong = 0
     for start in range(0, len(labels), 1000):
-        logits = model(preprocess(images[start:start + 1000], mean))
+        inputs = preprocess(images[start:start + 1000], mean)
+        logits = model(_centre(inputs, crop) if crop else inputs)
         wrong += (logits.argmax(1) != labels[start:start + 1000]).sum().item()
     return wrong / len(labels)
+
+
+@torch.no_grad()
+def view_errors(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int,
+                ks: Sequence[int] = (1, 5)) -> dict[str, Any]:
+    """Test errors of a model trained on ``crop`` patches, for each of the paper's ten views
+    (:func:`alexnet_edu.transforms.ten_crop` order) alone, for the centre patch, and for the
+    softmax averaged over all ten (§4.1). Returns ``{"views": {k: [10 errors]}, "centre": {k: e},
+    "ten": {k: e}}`` with k as "top1", "top5"."""
+    from .metrics import topk_correct
+    from .transforms import ten_crop
+
+    model.eval()
+    images, labels = data
+    # count correct answers in integers, so that the errors are exact fractions of the test set
+    views = {k: [0] * TEST_PATCHES for k in ks}
+    ten = {k: 0 for k in ks}
+    with torch.no_grad():
+        for start in range(0, len(labels), 500):
+            patches = ten_crop(preprocess(images[start:start + 500], mean), crop)  # (n, 10, 3, crop, crop)
+            target = labels[start:start + 500]
+            probs = model(patches.flatten(0, 1)).softmax(1).view(len(target), TEST_PATCHES, -1)
+            for k in ks:
+                for v in range(TEST_PATCHES):
+                    views[k][v] += int(topk_correct(probs[:, v], target, k).sum())
+                ten[k] += int(topk_correct(probs.mean(1), target, k).sum())
+    n = len(labels)
+    return {
+        "views": {f"top{k}": [(n - c) / n for c in views[k]] for k in ks},
+        "centre": {f"top{k}": (n - views[k][4]) / n for k in ks},  # the fifth view is the centre
+        "ten": {f"top{k}": (n - ten[k]) / n for k in ks},
+    }
+
+
+def multiview(
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    crop: int = 28,
+    lr: float,
+    epochs: float,
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+    previous: Optional[Sequence[dict]] = None,
+    on_run: Optional[Callable[[dict], None]] = None,
+) -> dict[str, Any]:
+    """Ten-patch testing (§4.1) at CIFAR-10 scale: train the small network on random ``crop``
+    patches and reflections of the 32×32 images, then compare the test error of the centre patch
+    with the softmax averaged over the paper's ten views. (cuda-convnet's ``CroppedCIFARDataProvider``
+    does the same: it crops 32 − 2·``crop_border`` pixels, and its multiview test uses
+    ``num_views = 5*2`` patches, five positions and their reflections.)"""
+    config = SmallNetConfig(crop=crop)
+    runs = []
+    for seed in seeds:
+        run = _done(previous, seed=seed, **asdict(config))
+        if run is None:
+            run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+            model = run.pop("model")
+            run["test"] = view_errors(model, test, train[0].float().mean(0), crop)
+        runs.append(run)
+        if on_run is not None:
+            on_run({"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs})
+    return {"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs}
 
 
 def _done(previous: Optional[Sequence[dict]], **key: Any) -> Optional[dict]:

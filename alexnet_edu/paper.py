@@ -53,18 +53,42 @@ PCA_TOP1_GAIN_STATED = 0.01
 # §2: "roughly 1.2 million training images, 50,000 validation images, and 150,000 testing images";
 # "it is customary to report two error rates: top-1 and top-5, where the top-5 error rate is the
 # fraction of test images for which the correct label is not among the five labels considered most
-# probable by the model."
+# probable by the model." These are ILSVRC-2010's sizes, the year of Table 1.
 ILSVRC_TRAIN_IMAGES = 1_200_000
 ILSVRC_VAL_IMAGES = 50_000
 ILSVRC_TEST_IMAGES = 150_000
+# Not in the paper: ILSVRC-2012's test set, on which Table 2's test column is measured, has 100
+# images per class, with labels withheld (Russakovsky et al. 2015, IJCV).
+ILSVRC2012_TEST_IMAGES = 100_000
 TOP_K = 5
 # §6, Table 1: ILSVRC-2010 test set, "top-1 and top-5 test set error rates of 37.5% and 17.0%".
 # §6, Table 2: ILSVRC-2012, the submitted entry (7 CNNs) "15.3%" top-5 test error, against "26.2%
 # achieved by the second-best entry".
 ILSVRC2010_TEST_TOP1 = 0.375
 ILSVRC2010_TEST_TOP5 = 0.170
+# §6, footnote: "The error rates without averaging predictions over ten patches as described in
+# Section 4.1 are 39.0% and 18.3%."
+ILSVRC2010_TEST_TOP1_ONE_PATCH = 0.390
+ILSVRC2010_TEST_TOP5_ONE_PATCH = 0.183
 ILSVRC2012_TEST_TOP5 = 0.153
 ILSVRC2012_SECOND_BEST_TOP5 = 0.262
+# Table 1 (ILSVRC-2010 test set), top-1 and top-5 error: the best earlier results and the CNN.
+TABLE1_ILSVRC2010 = {
+    "Sparse coding": (0.471, 0.282),
+    "SIFT + FVs": (0.457, 0.257),
+    "CNN": (ILSVRC2010_TEST_TOP1, ILSVRC2010_TEST_TOP5),
+}
+# Table 2 (ILSVRC-2012): top-1 (val), top-5 (val), top-5 (test); None where the paper prints "—".
+# An asterisk marks models "pre-trained to classify the entire ImageNet 2011 Fall release".
+TABLE2_ILSVRC2012 = {
+    "SIFT + FVs": (None, None, ILSVRC2012_SECOND_BEST_TOP5),
+    "1 CNN": (0.407, 0.182, None),
+    "5 CNNs": (0.381, 0.164, 0.164),
+    "1 CNN*": (0.390, 0.166, None),
+    "7 CNNs*": (0.367, 0.154, ILSVRC2012_TEST_TOP5),
+}
+# §5: "which took five to six days on two NVIDIA GTX 580 3GB GPUs".
+TRAINING_DAYS_STATED = (5, 6)
 # §4.2: "At test time, we use all the neurons but multiply their outputs by 0.5".
 DROPOUT_TEST_SCALE = 1 - DROPOUT_P
 

@@ -81,7 +81,10 @@ class SubtractMean(v2.Transform):
     "subtracting the mean activity over the training set from each pixel" (§2). The paper's mean is
     a mean *image*: one value per position and channel. The mean pixel (one RGB value, as VGG and
     most later code use) is the variant to compare with. Give it the 256×256 image, before cropping,
-    so a crop sees the mean of the pixels it was cut from. Returns float32 on the 0–255 scale.
+    so a crop sees the mean of the pixels it was cut from. (Krizhevsky's released cuda-convnet2 does
+    it the other way round: its ImageNet data provider subtracts the *central* crop of the mean
+    image, ``data_mean_crop``, from every patch, wherever the patch was cut; the two differ by the
+    mean image's small spatial pattern.) Returns float32 on the 0–255 scale.
     """
 
     def __init__(self, mean: torch.Tensor) -> None:

@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="data root (default: $ALEXNET_EDU_DATA, else ./data)")
     args = parser.parse_args(argv)
 
+    torch.set_num_threads(1)  # per core: one process, one thread (set first, so the provenance records it)
     prov = Provenance(["python", "benchmarks/augment_speed.py", *(sys.argv[1:] if argv is None else argv)])
-    torch.set_num_threads(1)  # per core: one process, one thread
     dataset = data.load_dataset("imagenette", "train", args.root)
     g = torch.Generator().manual_seed(0)
     files = [dataset.samples[i][0] for i in torch.randperm(len(dataset), generator=g)[:args.images].tolist()]

@@ -169,6 +169,25 @@ def test_a_finished_sweep_given_more_rates_trains_only_the_new_ones(tmp_path, mo
     assert record["complete"] and record["settings"]["lrs"] == [0.01, 0.003] and len(record["runs"]) == 4
     assert [r for r in record["runs"] if r["lr"] == 0.01] == first["runs"]
     calls.clear()
+
+    def interrupted(config, *args, **kwargs):
+        calls.append((config.activation, kwargs["lr"]))
+        raise KeyboardInterrupt  # stopped while training the first new rate, before the old tanh runs
+
+    monkeypatch.setattr(experiments, "train_small", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli_main(common + ["--lrs", "0.01,0.003,0.001"])
+    partial = json.loads(out.read_text())
+    kept = partial["runs"] + partial["pending_runs"]
+    assert sorted((r["config"]["activation"], r["lr"]) for r in kept) == sorted(
+        (r["config"]["activation"], r["lr"]) for r in record["runs"])  # no finished run was lost
+    monkeypatch.setattr(experiments, "train_small", counted)
+    calls.clear()
+    assert cli_main(common + ["--lrs", "0.01,0.003,0.001"]) == 0
+    assert calls == [("relu", 0.001), ("tanh", 0.001)]
+    final = json.loads(out.read_text())
+    assert "pending_runs" not in final and len(final["runs"]) == 6
+    calls.clear()
     assert cli_main(common + ["--lrs", "0.003"]) == 0  # not an extension: the sweep starts again
     assert calls == [("relu", 0.003), ("tanh", 0.003)]
     assert json.loads(out.read_text())["settings"]["lrs"] == [0.003]
@@ -192,3 +211,59 @@ def test_ablation_records_training_error_in_eval_mode_beside_test_error():
     run = experiments.train_small(experiments.SmallNetConfig(hidden=16, dropout=0.5), _separable(), _separable(64, 1),
                                   lr=0.01, max_epochs=2, progress=False)
     assert len(run["epochs"]) == 2 and all(0 <= e["train_error_eval"] <= 1 for e in run["epochs"])
+
+
+def test_random_crops_are_patches_of_their_own_image_and_sometimes_reflected():
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(64, 3, 8, 8)
+    crops = experiments.random_crops(images, 5, g)
+    assert crops.shape == (64, 3, 5, 5)
+    flipped = 0
+    for img, crop in zip(images, crops):
+        found = [(y, x, f) for y in range(4) for x in range(4) for f in (False, True)
+                 if torch.equal((img[:, y:y + 5, x:x + 5].flip(-1) if f else img[:, y:y + 5, x:x + 5]), crop)]
+        assert len(found) == 1
+        flipped += found[0][2]
+    assert 16 < flipped < 48
+
+
+def test_multiview_compares_the_centre_with_ten_patches(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "load_cifar_tensors", lambda split, root=None, limit=None: _separable(128))
+    monkeypatch.setattr("alexnet_edu.cli._data_record", lambda root, train, test=None: {"dataset": "fabricated"})
+    out = tmp_path / "ten.json"
+    assert cli_main(["tencrop", "--out", str(out), "--epochs", "1", "--seeds", "0", "--lr", "0.01"]) == 0
+    (run,) = json.loads(out.read_text())["runs"]
+    assert run["config"]["crop"] == 28 and len(run["test"]["views"]["top1"]) == 10
+    assert run["test"]["centre"]["top1"] == run["test"]["views"]["top1"][4]
+    assert all(0 <= e <= 1 for e in run["test"]["views"]["top1"] + [run["test"]["ten"]["top1"]])
+
+
+def test_view_errors_average_the_softmax_of_the_ten_patches():
+    from alexnet_edu import metrics, transforms
+
+    torch.manual_seed(0)
+    model = experiments.SmallConvNet(experiments.SmallNetConfig(crop=28)).eval()
+    images, labels = _separable(40)
+    mean = images.float().mean(0)
+    result = experiments.view_errors(model, (images, labels), mean, 28)
+    patches = transforms.ten_crop(experiments.preprocess(images, mean), 28)
+    with torch.no_grad():
+        probs = metrics.ten_crop_predict(model, patches)
+        centre = model(patches[:, 4])
+    assert result["ten"]["top1"] == pytest.approx(metrics.topk_error(probs, labels, 1))
+    assert result["centre"]["top1"] == pytest.approx(metrics.topk_error(centre, labels, 1))
+
+
+def test_an_ablation_given_another_seed_trains_only_that_seed(tmp_path, monkeypatch):
+    monkeypatch.setattr(experiments, "load_cifar_tensors", lambda split, root=None, limit=None: _separable(128))
+    monkeypatch.setattr("alexnet_edu.cli._data_record", lambda root, train, test=None: {"dataset": "fabricated"})
+    real_train, seeds = experiments.train_small, []
+    monkeypatch.setattr(experiments, "train_small",
+                        lambda config, *a, **k: seeds.append(k["seed"]) or real_train(config, *a, **k))
+    out = tmp_path / "drop.json"
+    common = ["ablation", "dropout", "--out", str(out), "--epochs", "0.5"]
+    assert cli_main(common + ["--seeds", "0"]) == 0 and seeds == [0, 0]
+    first = json.loads(out.read_text())["runs"]
+    assert cli_main(common + ["--seeds", "0,1"]) == 0 and seeds == [0, 0, 1, 1]
+    record = json.loads(out.read_text())
+    assert record["complete"] and record["runs"][:2] == first and record["settings"]["seeds"] == [0, 1]

@@ -4,7 +4,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from alexnet_edu import paper
 from alexnet_edu.model import AlexNet, TwoTowerAlexNet, init_paper_, layer_table
 from alexnet_edu.shapes import layer_shapes
 
