@@ -7,6 +7,9 @@
     python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
     python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: pooling, dropout
     python -m alexnet_edu tencrop --out book/results/ten_crop.json          # centre vs ten patches
+    python -m alexnet_edu train --dataset imagenette --out runs/imagenette    # the paper's recipe (§5)
+    python -m alexnet_edu train --resume runs/imagenette                      # continue where it stopped
+    python -m alexnet_edu evaluate runs/imagenette --out book/results/train_imagenette.json
 """
 
 from __future__ import annotations
@@ -181,6 +184,57 @@ def _tencrop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, TrainingError, train
+
+    try:
+        if args.resume:
+            result = train(run_dir=args.resume, resume=True, argv=args.argv, lr_override=args.lr,
+                           max_steps=args.max_steps, progress=not args.quiet)
+        else:
+            if not args.out:
+                print("give --out RUN_DIR for a new run (or --resume RUN_DIR to continue one)", file=sys.stderr)
+                return 2
+            values = {k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None}
+            result = train(TrainConfig(**values), args.out, argv=args.argv, max_steps=args.max_steps,
+                           progress=not args.quiet)
+    except (TrainingError, data.DataNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if result["stopped"]:
+        return 0
+    last = result["history"][-1] if result["history"] else None
+    if last:
+        print(f"finished {result['run_dir']}: {last['epoch']} epochs, val top-1 error {last['val_top1']:.1%}, "
+              f"top-5 {last['val_top5']:.1%}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .provenance import write_json_atomic
+    from .train import TrainingError, evaluate_run
+
+    try:
+        record = evaluate_run(args.run_dir, ten_crop=not args.no_ten_crop, argv=args.argv, progress=not args.quiet)
+    except (TrainingError, data.DataNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    write_json_atomic(args.out, record)
+    ev = record["evaluation"]
+    print(f"{record['run']} after {record['epochs_done']} epochs: centre patch top-1 {ev['centre']['top1']:.1%}, "
+          f"top-5 {ev['centre']['top5']:.1%}" + (f"; ten patches top-1 {ev['ten']['top1']:.1%}, top-5 "
+                                                   f"{ev['ten']['top5']:.1%}" if "ten" in ev else "")
+          + f"; wrote {args.out}")
+    return 0
+
+
+# TrainConfig fields the train command sets from options of the same name
+_TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
+                  "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
+                  "stats_limit", "verify", "workers", "seed", "device", "amp", "channels_last", "compile", "checkpoint_every",
+                  "keep_checkpoints", "tensorboard")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m alexnet_edu``."""
     parser = argparse.ArgumentParser(
@@ -235,6 +289,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
     p.add_argument("--root", help=root_help)
     p.set_defaults(func=_tencrop)
+
+    from .train import INITS, MODELS, SIZES, VAL_SPLIT, TrainConfig
+
+    d = TrainConfig()
+    p = commands.add_parser("train", help="train with the paper's recipe (§5) into a run directory, or resume one")
+    p.add_argument("--out", help="run directory for a new run (must not hold a run already)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint; its config.json "
+                   "decides everything else (--lr sets a new learning rate)")
+    p.add_argument("--dataset", choices=sorted(VAL_SPLIT), help=f"default {d.dataset}")
+    p.add_argument("--model", choices=MODELS, help=f"default {d.model} (the paper's network)")
+    p.add_argument("--root", help=root_help)
+    p.add_argument("--epochs", type=int, help=f"default {d.epochs} (§5: roughly 90 cycles)")
+    p.add_argument("--batch-size", type=int, help=f"default {d.batch_size}")
+    p.add_argument("--lr", type=float, help=f"initial learning rate ε, default {d.lr}")
+    p.add_argument("--momentum", type=float, help=f"default {d.momentum}")
+    p.add_argument("--weight-decay", type=float, help=f"default {d.weight_decay} (weights only, not biases)")
+    p.add_argument("--lr-drops", type=int, help=f"divide ε by 10 at most this many times, default {d.lr_drops}")
+    p.add_argument("--lr-patience", type=int, help=f"epochs without a better validation error before a drop, "
+                   f"default {d.lr_patience}")
+    p.add_argument("--init", choices=INITS, help=f"default {d.init}: N(0, 0.01), biases 1 (§5)")
+    p.add_argument("--pca", choices=["dataset", "imagenet", "off"], help="colour augmentation: the training set's "
+                   "own PCA (default), fb.resnet.torch's ImageNet constants, or none")
+    p.add_argument("--pca-scale", choices=["eigval", "stddev"], help="λ as the paper writes (default) or √λ as "
+                   "Krizhevsky's code")
+    p.add_argument("--resize", type=int, help="shorter side before the crops (default: the model's, " +
+                   ", ".join(f"{m} {r}" for m, (r, _) in SIZES.items()) + ")")
+    p.add_argument("--crop", type=int, help="training and test patch size (default: the model's, " +
+                   ", ".join(f"{m} {c}" for m, (_, c) in SIZES.items()) + ")")
+    p.add_argument("--train-limit", type=int, help="train on a fixed random subset of this many images")
+    p.add_argument("--val-limit", type=int, help="validate on a fixed random subset of this many images")
+    p.add_argument("--stats-limit", type=int, help="images behind the mean image and PCA (default: all)")
+    p.add_argument("--no-verify", dest="verify", action="store_false", default=None,
+                   help="accept splits with another number of images than the official one (a partial copy)")
+    p.add_argument("--workers", type=int, help=f"DataLoader worker processes, default {d.workers}")
+    p.add_argument("--seed", type=int, help=f"default {d.seed}")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="mixed precision (default: on for CUDA, off on CPU)")
+    p.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends only)")
+    p.add_argument("--keep-checkpoints", type=int, help=f"newest checkpoints to keep, default {d.keep_checkpoints}")
+    p.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
+    p.add_argument("--max-steps", type=int, help="stop (with a checkpoint) after this many steps in this session")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    p = commands.add_parser("evaluate", help="evaluate a run's newest checkpoint and write a small JSON record")
+    p.add_argument("run_dir", help="the run directory (from `train --out`)")
+    p.add_argument("--out", required=True, help="JSON record to write (atomically): metrics, errors, confusion "
+                   "matrix, top-5 per validation file; never the weights")
+    p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_evaluate)
     return parser
 
 

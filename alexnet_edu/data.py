@@ -426,3 +426,32 @@ def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = N
     download_and_extract_archive(url, str(base), md5=md5)
     check()
     return folder
+
+
+# --- reading images that may be damaged ------------------------------------------------------
+
+READ_OK, READ_CONVERTED, READ_SKIPPED = "ok", "converted", "skipped"
+
+
+def read_rgb(path: PathLike):
+    """Open an image file as an 8-bit RGB PIL image, whatever it holds.
+
+    Returns ``(image, status, reason)``: status :data:`READ_OK` for an RGB JPEG;
+    :data:`READ_CONVERTED` for a file that was converted to RGB (grayscale, CMYK, palette, or another
+    format than its name says, such as ImageNet's PNG saved as ``.JPEG``); :data:`READ_SKIPPED`, with
+    ``image=None``, for a file that cannot be decoded (empty, truncated, corrupt). Never raises for a
+    bad file, so one bad image cannot stop a training run in the middle of an epoch.
+    """
+    import PIL.Image
+
+    try:
+        with PIL.Image.open(path) as im:
+            mode, fmt = im.mode, im.format
+            image = im.convert("RGB")  # decodes the whole file: a truncated one fails here
+    except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as err:
+        return None, READ_SKIPPED, f"{type(err).__name__}: {err}"
+    suffix = Path(path).suffix.lower()
+    named = {".jpeg": "JPEG", ".jpg": "JPEG", ".png": "PNG"}.get(suffix)
+    if mode != "RGB" or (named is not None and fmt != named):
+        return image, READ_CONVERTED, f"{fmt} {mode}"
+    return image, READ_OK, ""

@@ -105,6 +105,11 @@ EPOCHS = 90
 # well as in the fully-connected hidden layers, with the constant 1. [...] We initialized the
 # neuron biases in the remaining layers with the constant 0."
 BIAS_ONE_LAYERS = ("conv2", "conv4", "conv5", "fc6", "fc7")
+# §5: "The heuristic which we followed was to divide the learning rate by 10 when the validation
+# error rate stopped improving with the current learning rate. The learning rate was initialized
+# at 0.01 and reduced three times prior to termination."
+LR_DROP_FACTOR = 0.1
+LR_DROPS = 3
 
 # §3 (Figure 2): "the number of neurons in the network's remaining layers is given by
 # 253,440–186,624–64,896–64,896–43,264–4096–4096–1000." The input "is 150,528-dimensional".

@@ -30,7 +30,7 @@ from typing import Any, Optional, Sequence
 
 import PIL.Image
 import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset, Subset, default_collate
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
@@ -290,10 +290,12 @@ def compute_stats(dataset: Dataset, *, batch_size: int = 64, num_workers: int = 
     """The mean image and the RGB covariance of a dataset of equal-sized uint8 images (3, S, S),
     for example ``load_dataset(..., transform=rescale_and_center_crop())``. Sums are kept in
     float64, so the result does not depend on the batch size."""
-    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=_stack_readable)
     total = first = second = None
     n = pixels = 0
     for images, _ in tqdm(loader, desc="mean image and colour covariance", disable=not progress, leave=False):
+        if images is None:  # a batch of unreadable files only
+            continue
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != 3:
             raise ValueError(f"expected uint8 images (N, 3, S, S) from the dataset, got {images.dtype} "
                              f"{tuple(images.shape)}: load it with transform=rescale_and_center_crop()")
@@ -308,6 +310,27 @@ def compute_stats(dataset: Dataset, *, batch_size: int = 64, num_workers: int = 
     mu = first / pixels
     covariance = (second - pixels * torch.outer(mu, mu)) / (pixels - 1)
     return DatasetStats(mean_image=(total / n).float(), rgb_covariance=covariance.float(), images=n)
+
+
+def _stack_readable(batch):
+    """Collate ``(image, label)`` pairs, leaving out images that could not be read (``None``)."""
+    good = [item for item in batch if item[0] is not None]
+    return default_collate(good) if good else (None, None)
+
+
+class _Readable(Dataset):
+    """The images of a folder dataset after ``transform``; an unreadable file gives ``None`` (left out)."""
+
+    def __init__(self, samples: Sequence[tuple[str, int]], transform) -> None:
+        self.samples, self.transform = list(samples), transform
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        path, label = self.samples[index]
+        image, _, _ = data.read_rgb(path)
+        return (None if image is None else self.transform(image)), label
 
 
 def _fingerprint(files: Sequence[str]) -> str:
@@ -330,16 +353,19 @@ def dataset_stats(
     cache: Optional[os.PathLike | str] = None,
     num_workers: int = 0,
     progress: bool = True,
+    verify: Optional[bool] = None,
 ) -> DatasetStats:
     """:func:`compute_stats` of a dataset's split after :func:`rescale_and_center_crop`, computed
     once and then read from a cache file.
 
-    ``limit`` uses a fixed random subset of that many images (``seed``), for quick runs. The cache
+    ``limit`` uses a fixed random subset of that many images (``seed``), for quick runs; ``verify``
+    (default: only without a limit) checks that the split has its official number of images. The cache
     is a folder (default: :func:`alexnet_edu.data.cache_dir`); its file is named after the dataset,
     the size, the subset and a fingerprint of the image files, so a changed dataset is recomputed.
     """
-    dataset = data.load_dataset(name, split, root, transform=rescale_and_center_crop(size),
-                                verify=limit is None)
+    if verify is None:  # a subset is not the official split; the whole split should be
+        verify = limit is None
+    dataset = data.load_dataset(name, split, root, transform=rescale_and_center_crop(size), verify=verify)
     indices = list(range(len(dataset)))
     if limit is not None:
         if limit <= 0:
@@ -355,7 +381,10 @@ def dataset_stats(
             return DatasetStats(saved["mean_image"], saved["rgb_covariance"], int(saved["images"]))
         except Exception:  # a damaged cache file is recomputed, never trusted
             pass
-    subset = Subset(dataset, indices) if limit is not None else dataset
+    if hasattr(dataset, "samples"):  # image files: damaged ones are left out of the statistics
+        subset = _Readable([dataset.samples[i] for i in indices], rescale_and_center_crop(size))
+    else:
+        subset = Subset(dataset, indices) if limit is not None else dataset
     stats = compute_stats(subset, num_workers=num_workers, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -1,0 +1,708 @@
+"""The paper's training recipe as a program that can run for days without losing work (§5).
+
+"We trained our models using stochastic gradient descent with a batch size of 128 examples,
+momentum of 0.9, and weight decay of 0.0005. [...] We used an equal learning rate for all layers,
+which we adjusted manually throughout training. The heuristic which we followed was to divide the
+learning rate by 10 when the validation error rate stopped improving with the current learning
+rate. The learning rate was initialized at 0.01 and reduced three times prior to termination. We
+trained the network for roughly 90 cycles through the training set of 1.2 million images" (§5).
+
+:func:`train` runs that recipe into a *run directory*:
+
+- ``config.json``: the resolved configuration; ``provenance.json``: one entry per session (command,
+  commit, libraries, hardware, start and end);
+- ``metrics.jsonl`` and ``metrics.csv``: one row per epoch (losses, top-1/top-5 errors, learning
+  rate, images/s, unreadable and converted images), rewritten from the checkpoint's history;
+- ``checkpoints/``: a checkpoint after every epoch (and every ``checkpoint_every`` steps, on
+  SIGUSR1 and on Ctrl-C), written atomically; the newest ``keep_checkpoints`` are kept;
+- ``data_problems.jsonl``: the files that were skipped or converted, per epoch.
+
+Resuming (``resume=RUN_DIR``) continues exactly where the newest checkpoint left off: every random
+choice is a function of the seed, the epoch and the image (the order of an epoch, each image's crop,
+reflection and colour shift), and the checkpoint holds the generator that dropout draws from, so an
+interrupted run ends with the same weights, bit for bit, as one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from . import data
+from .metrics import topk_correct
+from .optim import PaperSGD
+from .paper import (
+    BATCH_SIZE,
+    CROP_SIZE,
+    EPOCHS,
+    INPUT_SIZE,
+    LEARNING_RATE,
+    LR_DROP_FACTOR,
+    LR_DROPS,
+    MOMENTUM,
+    PCA_ALPHA_STD,
+    RESIZE_SIZE,
+    TOP_K,
+    WEIGHT_DECAY,
+)
+from .provenance import Provenance, write_json_atomic
+from .transforms import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting, dataset_stats, eval_transform, train_transform
+
+MODELS = ("alexnet", "torchvision-alexnet", "small")
+INITS = ("paper", "caffe", "default")
+# (rescale side, crop side) per model: the paper's 256 → 227; torchvision's AlexNet takes 224;
+# the small CIFAR-10 network of the experiments takes 28×28 patches of 32×32 images.
+SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "torchvision-alexnet": (RESIZE_SIZE, CROP_SIZE), "small": (32, 28)}
+VAL_SPLIT = {"imagenette": "val", "imagenet": "val", "cifar10": "test"}
+STALL_MIN_STEPS = 40
+# Tests only: the process kills itself (SIGKILL) after this many training steps, to show that a run
+# killed in the middle of an epoch resumes to the same weights.
+KILL_ENV = "ALEXNET_EDU_KILL_AT_STEP"
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on; the message says why and what to do."""
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint that cannot be read."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a run. Defaults are the paper's (§5) where it states them."""
+
+    dataset: str = "imagenette"
+    model: str = "alexnet"
+    root: Optional[str] = None
+    epochs: int = EPOCHS
+    batch_size: int = BATCH_SIZE
+    lr: float = LEARNING_RATE
+    momentum: float = MOMENTUM
+    weight_decay: float = WEIGHT_DECAY
+    lr_drops: int = LR_DROPS  # "reduced three times prior to termination"
+    lr_patience: int = 3  # epochs without a better validation error before ε ÷ 10 (not stated in the paper)
+    init: str = "paper"  # paper: N(0, 0.01), biases 1 (§5); caffe: Caffe's reference fix; default: PyTorch's
+    pca: str = "dataset"  # dataset: the training set's own PCA (§4.1); imagenet: fb.resnet.torch's constants; off
+    pca_scale: str = "eigval"  # the paper's formula (λ) or Krizhevsky's code (stddev, √λ)
+    resize: Optional[int] = None  # None: the model's size (SIZES)
+    crop: Optional[int] = None
+    train_limit: Optional[int] = None  # a fixed random subset of the training images
+    val_limit: Optional[int] = None
+    stats_limit: Optional[int] = None  # images behind the mean image and PCA (None: the whole training set)
+    verify: bool = True  # the splits must have the official number of images (off for subsets and partial copies)
+    workers: int = 2
+    seed: int = 0
+    device: str = "auto"
+    amp: Optional[bool] = None  # None: on for CUDA, off on CPU
+    channels_last: bool = False
+    compile: bool = False
+    checkpoint_every: int = 0  # steps; 0: only at the end of every epoch
+    keep_checkpoints: int = 2
+    tensorboard: bool = False
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.dataset not in VAL_SPLIT:
+            raise ValueError(f"dataset must be one of {', '.join(VAL_SPLIT)}, got {self.dataset!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.pca not in ("dataset", "imagenet", "off"):
+            raise ValueError(f"pca must be 'dataset', 'imagenet' or 'off', got {self.pca!r}")
+        if self.init != "default" and self.model == "small" and self.init != "paper":
+            raise ValueError("the small network has only the paper's N(0, 0.01) initialisation or init='default'")
+        if self.keep_checkpoints < 2:
+            raise ValueError("keep_checkpoints must be at least 2, so that a damaged newest one has a predecessor")
+        for name in ("epochs", "batch_size", "workers", "checkpoint_every", "lr_drops", "lr_patience"):
+            if getattr(self, name) < (1 if name in ("epochs", "batch_size") else 0):
+                raise ValueError(f"{name} must be {'positive' if name in ('epochs', 'batch_size') else '>= 0'}, "
+                                 f"got {getattr(self, name)}")
+        self.resize = self.resize or SIZES[self.model][0]
+        self.crop = self.crop or SIZES[self.model][1]
+        if self.crop > self.resize:
+            raise ValueError(f"crop ({self.crop}) cannot be larger than resize ({self.resize})")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _mix(*numbers: int) -> int:
+    """A seed from several integers (seed, epoch, image): different tuples give unrelated seeds."""
+    h = 0x9E3779B97F4A7C15
+    for n in numbers:
+        h = (h ^ (n + 0x9E3779B97F4A7C15 + (h << 6) + (h >> 2))) & 0xFFFFFFFFFFFFFFFF
+    return h & 0x7FFFFFFFFFFFFFFF
+
+
+class TrainImages(Dataset):
+    """``(input, label, index, status)`` for every image of a folder dataset, robust to bad files.
+
+    Each image's random augmentation is drawn from a generator seeded by (seed, epoch, index), so
+    it is the same whichever worker process reads the image and whenever: that is what makes a
+    resumed run identical to an uninterrupted one. Bad files come back with ``input=None`` and a
+    status (:func:`alexnet_edu.data.read_rgb`), and :func:`collate` leaves them out of the batch.
+    """
+
+    def __init__(self, samples: Sequence[tuple[str, int]], transform, seed: int) -> None:
+        self.samples, self.transform, self.seed, self.epoch = list(samples), transform, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        path, label = self.samples[index]
+        image, status, _ = data.read_rgb(path)
+        if image is None:
+            return None, label, index, status
+        with torch.random.fork_rng(devices=[]):  # leave the caller's generator (dropout's) alone
+            torch.manual_seed(_mix(self.seed, self.epoch, index))
+            x = self.transform(image)
+        return x, label, index, status
+
+
+def collate(batch):
+    """Stack the good images; report the indices of the skipped and the converted ones."""
+    good = [b for b in batch if b[0] is not None]
+    skipped = [b[2] for b in batch if b[3] == data.READ_SKIPPED]
+    converted = [b[2] for b in batch if b[3] == data.READ_CONVERTED]
+    if not good:
+        return None, None, skipped, converted
+    x = torch.stack([b[0] for b in good])
+    y = torch.tensor([b[1] for b in good], dtype=torch.int64)
+    return x, y, skipped, converted
+
+
+def _collate_with_indices(batch):
+    """:func:`collate`, and the dataset indices of the images in the batch."""
+    return collate(batch), [b[2] for b in batch if b[0] is not None]
+
+
+def _subset(samples: list, limit: Optional[int], seed: int) -> list:
+    if limit is None or limit >= len(samples):
+        return samples
+    if limit <= 0:
+        raise ValueError(f"a limit must be a positive number of images, got {limit}")
+    keep = torch.randperm(len(samples), generator=torch.Generator().manual_seed(seed))[:limit]
+    return [samples[i] for i in sorted(keep.tolist())]
+
+
+def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, int]:
+    verify = cfg.verify and cfg.train_limit is None and cfg.val_limit is None
+    train_set = data.load_dataset(cfg.dataset, "train", cfg.root, verify=verify)
+    val_set = data.load_dataset(cfg.dataset, VAL_SPLIT[cfg.dataset], cfg.root, verify=verify)
+    if not hasattr(train_set, "samples"):
+        raise TrainingError(
+            f"{cfg.dataset} is in a layout without image files (CIFAR-10's pickled batches): the training "
+            "program reads image folders; use the ImageFolder copy (see `python -m alexnet_edu where`)"
+        )
+    stats = dataset_stats(cfg.dataset, "train", cfg.root, size=cfg.resize, limit=cfg.stats_limit, seed=cfg.seed,
+                          verify=cfg.verify and cfg.stats_limit is None)
+    if cfg.pca == "off":
+        pca = None
+    elif cfg.pca == "imagenet":
+        pca = PCALighting(PCA_ALPHA_STD, IMAGENET_EIGVAL, IMAGENET_EIGVEC, scale=cfg.pca_scale)
+    else:
+        eigval, eigvec = stats.pca()
+        pca = PCALighting(PCA_ALPHA_STD, eigval, eigvec, scale=cfg.pca_scale)
+    mean = stats.mean_image
+    train = TrainImages(_subset(train_set.samples, cfg.train_limit, cfg.seed),
+                        train_transform(mean, crop_size=cfg.crop, pca=pca, size=cfg.resize), cfg.seed)
+    val = TrainImages(_subset(val_set.samples, cfg.val_limit, cfg.seed),
+                      eval_transform(mean, crop_size=cfg.crop, size=cfg.resize), cfg.seed)
+    return train, val, len(train_set.classes)
+
+
+# --- model ------------------------------------------------------------------------------------
+
+
+def init_caffe_(model: nn.Module) -> nn.Module:
+    """Caffe's reference AlexNet (``bvlc_alexnet``): N(0, 0.01) weights but N(0, 0.005) in fc6 and fc7,
+    and biases of 0.1 where the paper has 1 — the change Caffe's users made after the paper's
+    initialisation left the loss stuck at ln 1000 for a long time."""
+    from .paper import BIAS_ONE_LAYERS
+
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            layer = name.rsplit(".", 1)[-1]
+            nn.init.normal_(module.weight, std=0.005 if layer in ("fc6", "fc7") else 0.01)
+            nn.init.constant_(module.bias, 0.1 if layer in BIAS_ONE_LAYERS else 0.0)
+    return model
+
+
+def build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
+    """The network a configuration names, initialised as it says."""
+    if cfg.model == "alexnet":
+        from .model import AlexNet, init_paper_
+
+        if cfg.crop not in (INPUT_SIZE, CROP_SIZE):
+            raise ValueError(f"the paper's network takes {INPUT_SIZE} (or {CROP_SIZE}) pixel crops, got crop={cfg.crop}")
+        model = AlexNet(num_classes=num_classes, input_size=cfg.crop, init=False)
+        if cfg.init == "paper":
+            init_paper_(model)
+        elif cfg.init == "caffe":
+            init_caffe_(model)
+        else:  # PyTorch's own initialisation of every layer
+            for module in model.modules():
+                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                    module.reset_parameters()
+        return model
+    if cfg.model == "torchvision-alexnet":
+        from torchvision.models import alexnet
+
+        model = alexnet(num_classes=num_classes)  # torchvision's variant, its own initialisation
+        if cfg.init != "default":
+            raise ValueError("torchvision-alexnet has its own layer names: use --init default")
+        return model
+    from .experiments import SmallConvNet, SmallNetConfig
+
+    model = SmallConvNet(SmallNetConfig(crop=cfg.crop), num_classes=num_classes)
+    if cfg.init == "default":
+        for module in model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.reset_parameters()
+    return model
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError(f"device {name} was asked for, but PyTorch sees no CUDA GPU; use --device cpu")
+    return device
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+
+
+def _checkpoint_name(epoch: int, step: int) -> str:
+    # epoch: epochs finished; step: batches finished in the epoch after them
+    return f"ckpt-e{epoch:04d}-s{step:07d}.pt"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """The run's checkpoints, oldest first."""
+    return sorted((Path(run_dir) / "checkpoints").glob("ckpt-e*-s*.pt"))
+
+
+def save_checkpoint(run_dir: Path, state: dict[str, Any], keep: int) -> Path:
+    """Write a checkpoint atomically, then delete all but the newest ``keep``."""
+    folder = Path(run_dir) / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / _checkpoint_name(state["epoch"], state["step"])
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # a crash leaves the old checkpoints and at most a stray .tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+    for old in list_checkpoints(run_dir)[:-keep]:
+        old.unlink()
+    return path
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint (tensors and plain values only: ``weights_only=True``)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated, damaged, or not a checkpoint at all
+        others = [p for p in list_checkpoints(path.parent.parent) if p != path]
+        fix = (f"The previous checkpoint {others[-1].name} is intact as far as this program knows: move the damaged "
+               f"file away (for example `mv {path} {path}.damaged`) and resume again to continue from it."
+               if others else "No other checkpoint of this run is left; start a new run.")
+        raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: {err}). {fix}") from None
+    if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step"} <= state.keys():
+        raise CheckpointError(f"{path} is not a checkpoint of this training program")
+    return state
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+
+def _epoch_order(n: int, seed: int, epoch: int) -> list[int]:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(_mix(seed, epoch, -1))).tolist()
+
+
+class _Flags:
+    """Set by signal handlers: save a checkpoint after this batch (SIGUSR1), or save and stop (Ctrl-C)."""
+
+    def __init__(self) -> None:
+        self.save = self.stop = False
+
+    def install(self) -> dict:
+        old: dict = {}
+        wanted = [(signal.SIGINT, "stop")] + ([(signal.SIGUSR1, "save")] if hasattr(signal, "SIGUSR1") else [])
+        for sig, flag in wanted:
+            try:
+                old[sig] = signal.signal(sig, lambda *_, flag=flag: setattr(self, flag, True))
+            except ValueError:  # not the main thread: no handlers, checkpoints at epoch ends still work
+                pass
+        return old
+
+
+def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool) -> dict[str, float]:
+    """Loss and top-1/top-5 error of ``model`` over a loader of :func:`collate` batches."""
+    model.eval()
+    n = loss = wrong1 = wrong5 = 0.0
+    with torch.no_grad():
+        for x, y, _, _ in loader:
+            if x is None:
+                continue
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with torch.autocast(device.type, enabled=amp):
+                out = model(x)
+            loss += F.cross_entropy(out.float(), y, reduction="sum").item()
+            wrong1 += (~topk_correct(out, y, 1)).sum().item()
+            wrong5 += (~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum().item()
+            n += len(y)
+    if n == 0:
+        raise TrainingError("no readable validation image: check the validation folder")
+    return {"loss": loss / n, "top1": wrong1 / n, "top5": wrong5 / n}
+
+
+def _write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> None:
+    lines = "".join(json.dumps(row) + "\n" for row in history)
+    tmp = run_dir / ".metrics.jsonl.tmp"
+    tmp.write_text(lines)
+    os.replace(tmp, run_dir / "metrics.jsonl")
+    if history:
+        tmp = run_dir / ".metrics.csv.tmp"
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(history[0]))
+            writer.writeheader()
+            writer.writerows(history)
+        os.replace(tmp, run_dir / "metrics.csv")
+
+
+def stall_message(first_epoch_losses: Sequence[float], num_classes: int, init: str = "paper") -> Optional[str]:
+    """A warning when the loss sat at ln(C) through the whole first epoch, else ``None``.
+
+    With the paper's initialisation the network first outputs nearly the same scores for every
+    class, so the loss starts at ln C; a run in which it is still there at the end of the first
+    epoch has stalled, as Caffe's users reported for this initialisation.
+    """
+    if len(first_epoch_losses) < STALL_MIN_STEPS:  # too short an epoch to call anything a stall
+        return None
+    tail = first_epoch_losses[len(first_epoch_losses) * 3 // 4:]
+    chance = math.log(num_classes)
+    if max(abs(v - chance) for v in tail) > 0.02 * chance:
+        return None
+    stuck = (f"the training loss stayed at ln({num_classes}) = {chance:.3f} through the whole first epoch: the "
+             f"network still scores every class alike.")
+    if init != "paper":
+        return (f"{stuck} Check that the labels match the images, and try a smaller learning rate "
+                f"(--lr) or the paper's initialisation (--init paper).")
+    return (
+        f"{stuck} Users of Caffe reported this stall for the paper's initialisation (weights N(0, 0.01), "
+        f"biases of 1); it can last for many iterations and then end by itself. Remedies: start again with --init caffe (fc6 and fc7 weights "
+        f"N(0, 0.005), biases 0.1, as Caffe's reference model) or --init default (PyTorch's), or a smaller learning "
+        f"rate for the first epoch."
+    )
+
+
+def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str] = None, *,
+          resume: bool = False, argv: Optional[Sequence[str]] = None, progress: bool = True,
+          lr_override: Optional[float] = None, max_steps: Optional[int] = None) -> dict[str, Any]:
+    """Train ``cfg`` into ``run_dir`` (new), or with ``resume=True`` continue the run in ``run_dir``
+    from its newest checkpoint (its ``config.json`` decides; ``lr_override`` sets a new learning rate).
+
+    ``max_steps`` stops (with a checkpoint) after that many optimisation steps in this session, for
+    tests and demonstrations. Returns the history of finished epochs.
+    """
+    if run_dir is None:
+        raise ValueError("give run_dir, the folder of the run")
+    run_dir = Path(run_dir)
+    if resume:
+        if not (run_dir / "config.json").is_file():
+            raise TrainingError(f"{run_dir} is not a run directory (no config.json): nothing to resume")
+        cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+        checkpoints = list_checkpoints(run_dir)
+        state = load_checkpoint(checkpoints[-1]) if checkpoints else None
+    else:
+        if cfg is None:
+            raise ValueError("give a TrainConfig for a new run")
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise TrainingError(f"{run_dir} already holds a run: resume it with --resume {run_dir}, or choose "
+                                "another --out; nothing of it is overwritten")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "config.json", asdict(cfg))
+        state = None
+
+    sessions_path = run_dir / "provenance.json"
+    sessions = json.loads(sessions_path.read_text())["sessions"] if sessions_path.is_file() else []
+    prov = Provenance(argv)
+    sessions.append(prov.record)
+    write_json_atomic(sessions_path, {"sessions": sessions})
+
+    device = _device(cfg.device)
+    amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
+    train_set, val_set, num_classes = _datasets(cfg)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg, num_classes).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = PaperSGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    # "divide the learning rate by 10 when the validation error rate stopped improving", at most lr_drops times
+    # (min_lr a hair above the last allowed rate: the drop after it changes nothing, at any scale of ε)
+    lowest = cfg.lr
+    for _ in range(cfg.lr_drops):
+        lowest *= LR_DROP_FACTOR
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=LR_DROP_FACTOR, patience=cfg.lr_patience, min_lr=lowest * (1 + 1e-6), eps=0.0)
+    history: list[dict[str, Any]] = []
+    epoch, step = 0, 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        history, epoch, step = list(state["history"]), int(state["epoch"]), int(state["step"])
+        torch.set_rng_state(state["rng"])
+        if lr_override is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_override
+    forward = torch.compile(model) if cfg.compile else model
+    _write_metrics(run_dir, history)
+
+    writer = None
+    if cfg.tensorboard:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise TrainingError("tensorboard is not installed: pip install tensorboard (or leave out --tensorboard)") from None
+        writer = SummaryWriter(str(run_dir / "tensorboard"))
+
+    def loader(dataset: TrainImages, order: Optional[list[int]]) -> DataLoader:
+        return DataLoader(dataset, batch_size=cfg.batch_size, sampler=order, collate_fn=collate,
+                          num_workers=cfg.workers, persistent_workers=False, pin_memory=device.type == "cuda")
+
+    val_loader = loader(val_set, None)
+    flags, steps_this_session = _Flags(), 0
+    kill_at = int(os.environ[KILL_ENV]) if os.environ.get(KILL_ENV) else None
+    old_handlers = flags.install()
+    problems = open(run_dir / "data_problems.jsonl", "a")
+    try:
+        while epoch < cfg.epochs:
+            train_set.epoch = epoch
+            order = _epoch_order(len(train_set), cfg.seed, epoch)
+            batches = math.ceil(len(order) / cfg.batch_size)
+            if step == 0:  # dropout's generator: a function of the epoch (mid-epoch: restored from the checkpoint)
+                torch.manual_seed(_mix(cfg.seed, epoch, -2))
+                partial = {"loss": 0.0, "wrong1": 0, "wrong5": 0, "n": 0, "skipped": [], "converted": [],
+                           "time": 0.0, "first_losses": []}
+            else:
+                partial = state["partial"]
+            model.train()
+            bar = tqdm(total=batches, initial=step, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+                       dynamic_ncols=True)
+            start = time.perf_counter()
+            batches_left = iter(loader(train_set, order[step * cfg.batch_size:]))
+            while True:
+                try:
+                    x, y, skipped, converted = next(batches_left)
+                except StopIteration:
+                    break
+                except RuntimeError:
+                    if not flags.stop:  # Ctrl-C also reaches the DataLoader's workers and ends them
+                        raise
+                    x, y, skipped, converted = None, None, [], []
+                    step -= 1  # no batch was trained: undone by the step += 1 below
+                    steps_this_session -= 1
+                partial["skipped"] += [train_set.samples[i][0] for i in skipped]
+                partial["converted"] += [train_set.samples[i][0] for i in converted]
+                if x is not None:
+                    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                    if cfg.channels_last:
+                        x = x.contiguous(memory_format=torch.channels_last)
+                    with torch.autocast(device.type, enabled=amp):
+                        out = forward(x)
+                        loss = F.cross_entropy(out.float(), y)
+                    if not torch.isfinite(loss):
+                        last = list_checkpoints(run_dir)
+                        raise TrainingError(
+                            f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                            f"(lr {optimizer.param_groups[0]['lr']:g}): the run stopped. The newest good checkpoint is "
+                            f"{last[-1] if last else 'none (start again)'}; resume from it with a smaller learning "
+                            f"rate: --resume {run_dir} --lr {optimizer.param_groups[0]['lr'] / 10:g}")
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    k = len(y)
+                    partial["loss"] += loss.item() * k
+                    partial["wrong1"] += int((~topk_correct(out, y, 1)).sum())
+                    partial["wrong5"] += int((~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum())
+                    partial["n"] += k
+                    if epoch == 0:
+                        partial["first_losses"].append(loss.item())
+                    if writer is not None:
+                        writer.add_scalar("train/loss", loss.item(), epoch * batches + step)
+                step += 1
+                steps_this_session += 1
+                if kill_at is not None and steps_this_session == kill_at:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                bar.update(1)
+                if partial["n"]:
+                    bar.set_postfix(loss=f"{partial['loss'] / partial['n']:.3f}",
+                                    top1=f"{partial['wrong1'] / partial['n']:.1%}",
+                                    lr=f"{optimizer.param_groups[0]['lr']:g}")
+                done = step == batches
+                stop = flags.stop or (max_steps is not None and steps_this_session >= max_steps)
+                if not done and (flags.save or stop or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0)):
+                    partial["time"] += time.perf_counter() - start
+                    start = time.perf_counter()
+                    save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                              "scheduler": scheduler.state_dict(), "epoch": epoch, "step": step,
+                                              "history": history, "rng": torch.get_rng_state(), "partial": partial,
+                                              "config": asdict(cfg)}, cfg.keep_checkpoints)
+                    flags.save = False
+                if stop and not done:
+                    bar.close()
+                    print(f"stopped at epoch {epoch + 1}, step {step}; continue with --resume {run_dir}", file=sys.stderr)
+                    return {"history": history, "run_dir": str(run_dir), "stopped": True}
+            bar.close()
+            partial["time"] += time.perf_counter() - start
+            if partial["n"] == 0:
+                raise TrainingError(f"no training image of epoch {epoch + 1} could be read: check the training folder")
+            val = evaluate_loader(model, val_loader, device, amp)
+            lr = optimizer.param_groups[0]["lr"]
+            row = {
+                "epoch": epoch + 1, "lr": lr,
+                "train_loss": partial["loss"] / partial["n"],
+                "train_top1": partial["wrong1"] / partial["n"], "train_top5": partial["wrong5"] / partial["n"],
+                "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
+                "images_per_s": partial["n"] / max(partial["time"], 1e-9), "epoch_time_s": partial["time"],
+                "skipped": len(partial["skipped"]), "converted": len(partial["converted"]),
+            }
+            stall = stall_message(partial["first_losses"], num_classes, cfg.init) if epoch == 0 else None
+            row["stall_warning"] = stall is not None
+            history.append(row)
+            scheduler.step(val["top1"])
+            if partial["skipped"] or partial["converted"]:
+                problems.write(json.dumps({"epoch": epoch + 1, "skipped": partial["skipped"],
+                                           "converted": partial["converted"]}) + "\n")
+                problems.flush()
+                print(f"epoch {epoch + 1}: {len(partial['skipped'])} unreadable image(s) skipped, "
+                      f"{len(partial['converted'])} converted to RGB (listed in {run_dir / 'data_problems.jsonl'})",
+                      file=sys.stderr)
+            if stall:
+                print(f"WARNING: {stall}", file=sys.stderr)
+            epoch, step = epoch + 1, 0
+            save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                      "scheduler": scheduler.state_dict(), "epoch": epoch, "step": 0,
+                                      "history": history, "rng": torch.get_rng_state(), "config": asdict(cfg)},
+                            cfg.keep_checkpoints)
+            _write_metrics(run_dir, history)
+            if writer is not None:
+                for key in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr"):
+                    writer.add_scalar(key.replace("_", "/", 1), row[key], epoch)
+            if progress:
+                print(f"epoch {epoch}: train loss {row['train_loss']:.3f}, val top-1 {row['val_top1']:.1%}, "
+                      f"top-5 {row['val_top5']:.1%}, lr {lr:g}, {row['images_per_s']:.1f} images/s", file=sys.stderr)
+            if flags.stop or (max_steps is not None and steps_this_session >= max_steps):
+                break
+    finally:
+        problems.close()
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
+        if writer is not None:
+            writer.close()
+        prov.finish()
+        write_json_atomic(sessions_path, {"sessions": sessions})
+    return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs}
+
+
+# --- the small record a chapter loads ------------------------------------------------------------
+
+
+def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Optional[Sequence[str]] = None,
+                 progress: bool = True) -> dict[str, Any]:
+    """A small JSON-ready record of a run: its configuration, sessions and per-epoch metrics, and the
+    newest checkpoint evaluated on the whole validation split — top-1/top-5 error of the centre patch
+    and (``ten_crop``) of the paper's ten patches (§4.1), the confusion matrix, and each image's five
+    best classes keyed by file name (not by index, so they survive another copy of the data).
+    Never the weights."""
+    from .metrics import ten_crop_predict
+
+    run_dir = Path(run_dir)
+    checkpoints = list_checkpoints(run_dir)
+    if not checkpoints:
+        raise TrainingError(f"{run_dir} has no checkpoint to evaluate")
+    state = load_checkpoint(checkpoints[-1])
+    cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    prov = Provenance(argv)
+    device = _device(cfg.device)
+    _, val, num_classes = _datasets(cfg)
+    model = build_model(cfg, num_classes)
+    model.load_state_dict(state["model"])
+    model.to(device).eval()
+    classes = data.load_dataset(cfg.dataset, "train", cfg.root, verify=False).classes
+    views = {"centre": val.transform}
+    if ten_crop:
+        mean = next(t.mean for t in val.transform.transforms if hasattr(t, "mean"))  # the SubtractMean step
+        views["ten"] = eval_transform(mean, crop_size=cfg.crop, size=cfg.resize, ten=True)
+    results: dict[str, Any] = {}
+    confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    top5_by_file: dict[str, list[int]] = {}
+    k = min(TOP_K, num_classes)
+    for name, transform in views.items():
+        loader = DataLoader(TrainImages(val.samples, transform, cfg.seed),
+                            batch_size=max(1, cfg.batch_size // (10 if name == "ten" else 1)),
+                            num_workers=cfg.workers,
+                            collate_fn=_collate_with_indices)
+        wrong1 = wrong5 = n = skipped = 0
+        with torch.no_grad():
+            for (x, y, bad, _), good in tqdm(loader, desc=f"evaluating ({name})", disable=not progress, leave=False):
+                skipped += len(bad)
+                if x is None:
+                    continue
+                x = x.to(device)
+                probs = (ten_crop_predict(model, x) if name == "ten" else model(x).softmax(1)).cpu()
+                wrong1 += int((~topk_correct(probs, y, 1)).sum())
+                wrong5 += int((~topk_correct(probs, y, k)).sum())
+                n += len(y)
+                if name == "centre":
+                    confusion += torch.bincount(y * num_classes + probs.argmax(1),
+                                                minlength=num_classes ** 2).view(num_classes, num_classes)
+                    for i, row in zip(good, probs.topk(k, dim=1).indices.tolist()):
+                        top5_by_file[Path(val.samples[i][0]).name] = row
+        if n == 0:
+            raise TrainingError("no readable validation image: check the validation folder")
+        results[name] = {"top1": wrong1 / n, "top5": wrong5 / n, "images": n, "skipped": skipped}
+    sessions = json.loads((run_dir / "provenance.json").read_text())["sessions"]
+    return {
+        "experiment": "train",
+        "run": run_dir.name,
+        "config": asdict(cfg),
+        "classes": classes,
+        "sessions": sessions,
+        "epochs_done": int(state["epoch"]),
+        "checkpoint": checkpoints[-1].name,
+        "history": state["history"],
+        "evaluation": {**results, "confusion": confusion.tolist(), "top5_by_file": top5_by_file},
+        "provenance": prov.finish(),
+    }

@@ -1,0 +1,201 @@
+"""The training program: exact resume after a SIGKILL, bad image files, damaged checkpoints, NaN guard.
+
+Every test trains the small network on a fabricated Imagenette-layout tree of random images in a
+temporary folder, so it needs no dataset and runs in seconds.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from alexnet_edu import data
+from alexnet_edu.train import (
+    KILL_ENV,
+    STALL_MIN_STEPS,
+    CheckpointError,
+    TrainConfig,
+    TrainingError,
+    list_checkpoints,
+    load_checkpoint,
+    stall_message,
+    train,
+)
+
+WNIDS = [c.wnid for c in data.IMAGENETTE_CLASSES]
+
+
+def _tree(root: Path, per_class: int = 6, val_per_class: int = 2, seed: int = 0) -> Path:
+    """An imagenette2-160/ folder of random 40×40 JPEGs, all ten classes, in the data root ``root``."""
+    g = torch.Generator().manual_seed(seed)
+    for split, n in (("train", per_class), ("val", val_per_class)):
+        for c, wnid in enumerate(WNIDS):
+            folder = root / "imagenette2-160" / split / wnid
+            folder.mkdir(parents=True)
+            for i in range(n):
+                # a class-dependent tint, so the classes can be learned a little
+                pixels = (torch.rand(40, 40, 3, generator=g) * 120 + c * 12).clamp(0, 255).byte().numpy()
+                Image.fromarray(pixels).save(folder / f"{wnid}_{i}.JPEG", quality=90)
+    return root
+
+
+def _config(root: Path, **overrides) -> TrainConfig:
+    values = dict(dataset="imagenette", model="small", root=str(root), epochs=2, batch_size=8, lr=0.01,
+                  workers=0, verify=False, checkpoint_every=0)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    return _tree(tmp_path / "data")
+
+
+def _final_weights(run_dir: Path) -> dict:
+    return load_checkpoint(list_checkpoints(run_dir)[-1])["model"]
+
+
+def _cli(args, env_extra=None, cache=None):
+    env = {**os.environ, **(env_extra or {})}
+    if cache:
+        env[data.CACHE_ENV] = str(cache)
+    return subprocess.run([sys.executable, "-m", "alexnet_edu", "train", *args, "--quiet"],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("checkpoint_every", [0, 3])
+def test_a_run_killed_mid_epoch_resumes_to_the_same_weights_bit_for_bit(tmp_path, checkpoint_every):
+    root, cache = _tree(tmp_path / "data", per_class=8), tmp_path / "cache"
+    common = ["--dataset", "imagenette", "--model", "small", "--root", str(root), "--epochs", "2",
+              "--batch-size", "8", "--workers", "2", "--no-verify", "--lr", "0.01",
+              "--checkpoint-every", str(checkpoint_every)]
+    whole = _cli([*common, "--out", str(tmp_path / "whole")], cache=cache)
+    assert whole.returncode == 0, whole.stderr
+    # 80 images in batches of 8: 10 steps an epoch; die at step 15, in the middle of the second epoch
+    killed = _cli([*common, "--out", str(tmp_path / "killed")], {KILL_ENV: "15"}, cache=cache)
+    assert killed.returncode == -9  # SIGKILL: no handler, no cleanup
+    names = [p.name for p in list_checkpoints(tmp_path / "killed")]
+    assert names[-1] == ("ckpt-e0001-s0000003.pt" if checkpoint_every else "ckpt-e0001-s0000000.pt")
+    resumed = _cli(["--resume", str(tmp_path / "killed")], cache=cache)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = _final_weights(tmp_path / "whole"), _final_weights(tmp_path / "killed")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    history = [json.loads(line) for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in history] == [1, 2]  # no epoch counted twice
+    sessions = json.loads((tmp_path / "killed" / "provenance.json").read_text())["sessions"]
+    assert len(sessions) == 2 and "--resume" in sessions[1]["command"]
+
+
+def test_bad_files_are_skipped_or_converted_and_counted_every_epoch(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    root = _tree(tmp_path / "data")
+    folder = root / "imagenette2-160" / "train" / WNIDS[0]
+    good = (folder / f"{WNIDS[0]}_0.JPEG").read_bytes()
+    (folder / "corrupt.JPEG").write_bytes(good[:200] + b"\x00" * 50)       # a damaged JPEG
+    (folder / "empty.JPEG").write_bytes(b"")                              # zero bytes
+    (folder / "truncated.JPEG").write_bytes(good[: len(good) // 2])        # cut off
+    Image.new("L", (40, 40), 90).save(folder / "gray.JPEG", "JPEG")
+    Image.new("CMYK", (40, 40), (10, 80, 160, 0)).save(folder / "cmyk.JPEG", "JPEG")
+    Image.new("RGB", (40, 40), (30, 60, 90)).save(folder / "png.JPEG", "PNG")  # a PNG named .JPEG
+    result = train(_config(root), tmp_path / "run", progress=False)
+    assert not result["stopped"] and len(result["history"]) == 2
+    for row in result["history"]:
+        assert (row["skipped"], row["converted"]) == (3, 3)
+    problems = [json.loads(line) for line in (tmp_path / "run" / "data_problems.jsonl").read_text().splitlines()]
+    assert len(problems) == 2
+    assert sorted(Path(p).name for p in problems[0]["skipped"]) == ["corrupt.JPEG", "empty.JPEG", "truncated.JPEG"]
+    assert sorted(Path(p).name for p in problems[0]["converted"]) == ["cmyk.JPEG", "gray.JPEG", "png.JPEG"]
+    err = capsys.readouterr().err
+    assert err.count("unreadable image(s) skipped") == 2  # one summary per epoch
+
+
+def test_a_truncated_checkpoint_gives_a_clear_error_and_the_previous_one_stays(tree, tmp_path):
+    train(_config(tree, epochs=2), tmp_path / "run", progress=False)
+    older, newest = list_checkpoints(tmp_path / "run")
+    before = older.read_bytes()
+    newest.write_bytes(newest.read_bytes()[:1000])  # cut off on disk
+    with pytest.raises(CheckpointError, match=older.name) as err:
+        train(run_dir=tmp_path / "run", resume=True, progress=False)
+    assert "mv " in str(err.value)
+    assert older.read_bytes() == before
+    # moving the damaged file away, as the message says, resumes from the previous one
+    newest.rename(newest.with_suffix(".damaged"))
+    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
+    cfg["epochs"] = 2
+    result = train(run_dir=tmp_path / "run", resume=True, progress=False)
+    assert [row["epoch"] for row in result["history"]] == [1, 2]
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tree, tmp_path):
+    run = tmp_path / "run"
+    train(_config(tree, epochs=3), run, progress=False, max_steps=10)  # one epoch, then stop
+    saved = {p.name: p.read_bytes() for p in list_checkpoints(run)}
+    with pytest.raises(TrainingError, match="loss became") as err:
+        train(run_dir=run, resume=True, progress=False, lr_override=1e12)
+    assert f"--resume {run}" in str(err.value)
+    assert {p.name: p.read_bytes() for p in list_checkpoints(run)} == saved
+
+
+def test_a_new_run_never_overwrites_an_old_one(tree, tmp_path):
+    train(_config(tree, epochs=1), tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / "metrics.jsonl").read_text()
+    with pytest.raises(TrainingError, match="--resume"):
+        train(_config(tree, epochs=1), tmp_path / "run", progress=False)
+    assert (tmp_path / "run" / "metrics.jsonl").read_text() == before
+
+
+def test_the_learning_rate_is_divided_by_ten_when_validation_stops_improving_at_most_three_times(tree, tmp_path):
+    # a learning rate of 0 cannot improve anything: every epoch after the first is a plateau
+    result = train(_config(tree, epochs=6, lr=1e-30, lr_patience=0), tmp_path / "run", progress=False)
+    lrs = [row["lr"] for row in result["history"]]
+    assert lrs[0] == pytest.approx(1e-30)
+    drops = [b / a for a, b in zip(lrs, lrs[1:]) if b != a]
+    assert len(drops) == 3 and all(d == pytest.approx(0.1) for d in drops)
+
+
+def test_the_stall_warning_fires_only_for_a_loss_stuck_at_chance():
+    chance = torch.log(torch.tensor(1000.0)).item()
+    assert "Caffe" in stall_message([chance] * STALL_MIN_STEPS, 1000)
+    assert "--init paper" in stall_message([chance] * STALL_MIN_STEPS, 1000, init="default")
+    falling = [chance - 0.05 * i for i in range(STALL_MIN_STEPS)]
+    assert stall_message(falling, 1000) is None
+    assert stall_message([chance] * (STALL_MIN_STEPS - 1), 1000) is None  # too short to tell
+
+
+def test_the_command_line_refuses_bad_settings_with_a_reason(tmp_path):
+    out = _cli(["--model", "resnet", "--out", str(tmp_path / "x")])
+    assert out.returncode == 2 and "invalid choice" in out.stderr
+    out = _cli(["--resume", str(tmp_path / "nothing")])
+    assert out.returncode == 1 and "not a run directory" in out.stderr
+    out = _cli(["--model", "small", "--crop", "40", "--resize", "32", "--out", str(tmp_path / "y")])
+    assert out.returncode == 1 and "crop (40) cannot be larger than resize (32)" in out.stderr
+
+
+def test_evaluate_writes_a_small_record_whose_numbers_agree_with_each_other(tree, tmp_path):
+    train(_config(tree, epochs=1), tmp_path / "run", progress=False)
+    out = tmp_path / "record.json"
+    done = subprocess.run([sys.executable, "-m", "alexnet_edu", "evaluate", str(tmp_path / "run"), "--out", str(out),
+                           "--quiet"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, data.CACHE_ENV: os.environ[data.CACHE_ENV]})
+    assert done.returncode == 0, done.stderr
+    record = json.loads(out.read_text())
+    ev = record["evaluation"]
+    confusion = torch.tensor(ev["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == ev["centre"]["images"] == 20
+    assert ev["centre"]["top1"] == pytest.approx(1 - confusion.trace().item() / 20)
+    assert ev["ten"]["images"] == 20 and 0 <= ev["ten"]["top5"] <= ev["ten"]["top1"] <= 1
+    val_files = sorted(p.name for p in (tree / "imagenette2-160" / "val").rglob("*.JPEG"))
+    assert sorted(ev["top5_by_file"]) == val_files
+    assert all(len(v) == 5 and len(set(v)) == 5 for v in ev["top5_by_file"].values())
+    # each image's first guess, counted per class, is the confusion matrix's column sums
+    firsts = torch.bincount(torch.tensor([v[0] for v in ev["top5_by_file"].values()]), minlength=10)
+    assert torch.equal(firsts, confusion.sum(0))
+    assert record["epochs_done"] == 1 and record["classes"] == WNIDS
+    assert "model" not in record and out.stat().st_size < 100_000
