@@ -636,6 +636,27 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
     return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs}
 
 
+def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
+    """The fraction of each ReLU's outputs that are positive on ``images``, by the ReLU's name.
+
+    A layer at 0 is *dead*: it passes no signal up and no gradient down, so nothing below it can
+    learn any more, and the network's output no longer depends on the image (loss ln C)."""
+    found: dict[str, float] = {}
+    hooks = [module.register_forward_hook(
+        lambda mod, inputs, out, name=name: found.__setitem__(name, (out > 0).float().mean().item()))
+        for name, module in model.named_modules() if isinstance(module, nn.ReLU)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return found
+
+
 # --- the small record a chapter loads ------------------------------------------------------------
 
 
@@ -693,6 +714,9 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
         if n == 0:
             raise TrainingError("no readable validation image: check the validation folder")
         results[name] = {"top1": wrong1 / n, "top5": wrong5 / n, "images": n, "skipped": skipped}
+    # which ReLUs still fire, on the first validation images (a stalled network has a dead layer)
+    first = collate([val[i] for i in range(min(len(val), cfg.batch_size))])[0]
+    results["relu_active"] = relu_activity(model, first.to(device)) if first is not None else {}
     sessions = json.loads((run_dir / "provenance.json").read_text())["sessions"]
     return {
         "experiment": "train",

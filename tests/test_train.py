@@ -198,4 +198,25 @@ def test_evaluate_writes_a_small_record_whose_numbers_agree_with_each_other(tree
     firsts = torch.bincount(torch.tensor([v[0] for v in ev["top5_by_file"].values()]), minlength=10)
     assert torch.equal(firsts, confusion.sum(0))
     assert record["epochs_done"] == 1 and record["classes"] == WNIDS
+    from alexnet_edu.experiments import SmallConvNet, SmallNetConfig
+
+    relus = {n for n, m in SmallConvNet(SmallNetConfig(crop=28)).named_modules() if isinstance(m, torch.nn.ReLU)}
+    assert set(ev["relu_active"]) == relus and all(0 <= v <= 1 for v in ev["relu_active"].values())
     assert "model" not in record and out.stat().st_size < 100_000
+
+
+def test_relu_activity_finds_a_dead_layer():
+    from torch import nn as tnn
+
+    from alexnet_edu.train import relu_activity
+
+    net = tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 8), tnn.ReLU())
+    with torch.no_grad():
+        net[2].weight.zero_()
+        net[2].bias.fill_(-1.0)  # every unit of the second layer below zero: dead
+        net[0].weight.copy_(torch.eye(8, 4))
+        net[0].bias.zero_()
+    x = torch.tensor([[1.0, -1.0, 2.0, -2.0]])
+    active = relu_activity(net.train(), x)
+    assert active == {"1": 0.25, "3": 0.0}  # 2 of the 8 first-layer units are positive
+    assert net.training  # the mode is restored
