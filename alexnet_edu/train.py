@@ -393,8 +393,9 @@ def _write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> None:
     os.replace(tmp, run_dir / "metrics.jsonl")
     if history:
         tmp = run_dir / ".metrics.csv.tmp"
+        columns = [k for k in history[0] if not isinstance(history[0][k], list)]
         with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(history[0]))
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(history)
         os.replace(tmp, run_dir / "metrics.csv")
@@ -514,9 +515,10 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
             if step == 0:  # dropout's generator: a function of the epoch (mid-epoch: restored from the checkpoint)
                 torch.manual_seed(_mix(cfg.seed, epoch, -2))
                 partial = {"loss": 0.0, "wrong1": 0, "wrong5": 0, "n": 0, "skipped": [], "converted": [],
-                           "time": 0.0, "first_losses": []}
+                           "time": 0.0, "step_losses": []}
             else:
                 partial = state["partial"]
+                partial.setdefault("step_losses", partial.pop("first_losses", []))  # older checkpoints
             model.train()
             bar = tqdm(total=batches, initial=step, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                        dynamic_ncols=True)
@@ -557,8 +559,7 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
                     partial["wrong1"] += int((~topk_correct(out, y, 1)).sum())
                     partial["wrong5"] += int((~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum())
                     partial["n"] += k
-                    if epoch == 0:
-                        partial["first_losses"].append(loss.item())
+                    partial["step_losses"].append(loss.item())
                     if writer is not None:
                         writer.add_scalar("train/loss", loss.item(), epoch * batches + step)
                 step += 1
@@ -597,8 +598,9 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
                 "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
                 "images_per_s": partial["n"] / max(partial["time"], 1e-9), "epoch_time_s": partial["time"],
                 "skipped": len(partial["skipped"]), "converted": len(partial["converted"]),
+                "step_losses": [round(v, 5) for v in partial["step_losses"]],  # every batch's loss (not in the CSV)
             }
-            stall = stall_message(partial["first_losses"], num_classes, cfg.init) if epoch == 0 else None
+            stall = stall_message(partial["step_losses"], num_classes, cfg.init) if epoch == 0 else None
             row["stall_warning"] = stall is not None
             history.append(row)
             scheduler.step(val["top1"])

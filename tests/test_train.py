@@ -89,6 +89,10 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_weights_bit_for_bit(tmp_path
     assert all(torch.equal(a[k], b[k]) for k in a)
     history = [json.loads(line) for line in (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()]
     assert [row["epoch"] for row in history] == [1, 2]  # no epoch counted twice
+    whole_history = [json.loads(line) for line in (tmp_path / "whole" / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step_losses"] for row in history] == [row["step_losses"] for row in whole_history]
+    assert all(len(row["step_losses"]) == 10 for row in history)  # every batch's loss, once
+    assert "step_losses" not in (tmp_path / "killed" / "metrics.csv").read_text()
     sessions = json.loads((tmp_path / "killed" / "provenance.json").read_text())["sessions"]
     assert len(sessions) == 2 and "--resume" in sessions[1]["command"]
 
