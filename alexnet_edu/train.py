@@ -427,6 +427,16 @@ def stall_message(first_epoch_losses: Sequence[float], num_classes: int, init: s
     )
 
 
+def _check_extras(cfg: TrainConfig) -> None:
+    """Fail before anything is written when an option needs a package that is not installed."""
+    if cfg.tensorboard:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise TrainingError("--tensorboard needs the tensorboard package: pip install tensorboard "
+                                "(or pip install 'alexnet-edu[tensorboard]'), or leave out --tensorboard")
+
+
 def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str] = None, *,
           resume: bool = False, argv: Optional[Sequence[str]] = None, progress: bool = True,
           lr_override: Optional[float] = None, max_steps: Optional[int] = None) -> dict[str, Any]:
@@ -443,11 +453,13 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
         if not (run_dir / "config.json").is_file():
             raise TrainingError(f"{run_dir} is not a run directory (no config.json): nothing to resume")
         cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+        _check_extras(cfg)
         checkpoints = list_checkpoints(run_dir)
         state = load_checkpoint(checkpoints[-1]) if checkpoints else None
     else:
         if cfg is None:
             raise ValueError("give a TrainConfig for a new run")
+        _check_extras(cfg)
         if run_dir.exists() and any(run_dir.iterdir()):
             raise TrainingError(f"{run_dir} already holds a run: resume it with --resume {run_dir}, or choose "
                                 "another --out; nothing of it is overwritten")
@@ -492,10 +504,8 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
 
     writer = None
     if cfg.tensorboard:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise TrainingError("tensorboard is not installed: pip install tensorboard (or leave out --tensorboard)") from None
+        from torch.utils.tensorboard import SummaryWriter
+
         writer = SummaryWriter(str(run_dir / "tensorboard"))
 
     def loader(dataset: TrainImages, order: Optional[list[int]]) -> DataLoader:

@@ -224,3 +224,13 @@ def test_relu_activity_finds_a_dead_layer():
     active = relu_activity(net.train(), x)
     assert active == {"1": 0.25, "3": 0.0}  # 2 of the 8 first-layer units are positive
     assert net.training  # the mode is restored
+
+
+def test_tensorboard_without_the_package_fails_before_anything_is_written(tree, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        pytest.skip("tensorboard is installed here")
+    with pytest.raises(TrainingError, match="pip install tensorboard"):
+        train(_config(tree, tensorboard=True), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
