@@ -404,9 +404,11 @@ def _write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> None:
 def stall_message(first_epoch_losses: Sequence[float], num_classes: int, init: str = "paper") -> Optional[str]:
     """A warning when the loss sat at ln(C) through the whole first epoch, else ``None``.
 
-    With the paper's initialisation the network first outputs nearly the same scores for every
-    class, so the loss starts at ln C; a run in which it is still there at the end of the first
-    epoch has stalled, as Caffe's users reported for this initialisation.
+    A network whose output no longer depends on the image can do no better than the class
+    frequencies, a loss of ln C for balanced classes. A run whose loss still sits there at the end of
+    the first epoch has stalled, as Caffe's users reported for the paper's initialisation. (At the
+    start the loss is not ln C: the initial scores differ between classes, though hardly between
+    images.)
     """
     if len(first_epoch_losses) < STALL_MIN_STEPS:  # too short an epoch to call anything a stall
         return None
@@ -425,6 +427,20 @@ def stall_message(first_epoch_losses: Sequence[float], num_classes: int, init: s
         f"N(0, 0.005), biases 0.1, as Caffe's reference model) or --init default (PyTorch's), or a smaller learning "
         f"rate for the first epoch."
     )
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau:
+    """§5's schedule: "divide the learning rate by 10 when the validation error rate stopped improving
+    with the current learning rate", at most ``cfg.lr_drops`` times; "stopped improving" means
+    ``cfg.lr_patience`` epochs without a lower validation top-1 error (call ``step(val_top1)``)."""
+    lowest = cfg.lr
+    for _ in range(cfg.lr_drops):  # the same products the scheduler will compute
+        lowest *= LR_DROP_FACTOR
+    # min_lr a hair below the last allowed rate, and a change smaller than eps is no change: so the
+    # last drop lands exactly on cfg.lr / 10**lr_drops and any further "drop" does nothing
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=LR_DROP_FACTOR, patience=cfg.lr_patience, min_lr=lowest * (1 - 1e-9),
+        eps=lowest * 1e-3)
 
 
 def _check_extras(cfg: TrainConfig) -> None:
@@ -481,13 +497,7 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = PaperSGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    # "divide the learning rate by 10 when the validation error rate stopped improving", at most lr_drops times
-    # (min_lr a hair above the last allowed rate: the drop after it changes nothing, at any scale of ε)
-    lowest = cfg.lr
-    for _ in range(cfg.lr_drops):
-        lowest *= LR_DROP_FACTOR
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=LR_DROP_FACTOR, patience=cfg.lr_patience, min_lr=lowest * (1 + 1e-6), eps=0.0)
+    scheduler = make_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
     epoch, step = 0, 0
     if state is not None:
@@ -675,7 +685,7 @@ def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
 def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Optional[Sequence[str]] = None,
                  progress: bool = True) -> dict[str, Any]:
     """A small JSON-ready record of a run: its configuration, sessions and per-epoch metrics, and the
-    newest checkpoint evaluated on the whole validation split — top-1/top-5 error of the centre patch
+    newest end-of-epoch checkpoint evaluated on the whole validation split — top-1/top-5 error of the centre patch
     and (``ten_crop``) of the paper's ten patches (§4.1), the confusion matrix, and each image's five
     best classes keyed by file name (not by index, so they survive another copy of the data).
     Never the weights."""
@@ -685,7 +695,10 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
     checkpoints = list_checkpoints(run_dir)
     if not checkpoints:
         raise TrainingError(f"{run_dir} has no checkpoint to evaluate")
-    state = load_checkpoint(checkpoints[-1])
+    # the newest checkpoint taken at the end of an epoch, so the weights match the history's last row
+    ends = [p for p in checkpoints if p.name.endswith("-s0000000.pt")]
+    chosen = ends[-1] if ends else checkpoints[-1]
+    state = load_checkpoint(chosen)
     cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     prov = Provenance(argv)
     device = _device(cfg.device)
@@ -737,7 +750,8 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
         "classes": classes,
         "sessions": sessions,
         "epochs_done": int(state["epoch"]),
-        "checkpoint": checkpoints[-1].name,
+        "steps_into_next_epoch": int(state["step"]),  # 0 unless the run has no end-of-epoch checkpoint
+        "checkpoint": chosen.name,
         "history": state["history"],
         "evaluation": {**results, "confusion": confusion.tolist(), "top5_by_file": top5_by_file},
         "provenance": prov.finish(),

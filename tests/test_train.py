@@ -161,7 +161,8 @@ def test_the_learning_rate_is_divided_by_ten_when_validation_stops_improving_at_
     lrs = [row["lr"] for row in result["history"]]
     assert lrs[0] == pytest.approx(1e-30)
     drops = [b / a for a, b in zip(lrs, lrs[1:]) if b != a]
-    assert len(drops) == 3 and all(d == pytest.approx(0.1) for d in drops)
+    assert len(drops) == 3 and all(d == pytest.approx(0.1, rel=1e-9) for d in drops)
+    assert lrs[-1] == pytest.approx(1e-33, rel=1e-12)  # exactly three drops, not a hair more or less
 
 
 def test_the_stall_warning_fires_only_for_a_loss_stuck_at_chance():
@@ -234,3 +235,15 @@ def test_tensorboard_without_the_package_fails_before_anything_is_written(tree, 
     with pytest.raises(TrainingError, match="pip install tensorboard"):
         train(_config(tree, tensorboard=True), tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_prefers_the_newest_end_of_epoch_checkpoint(tree, tmp_path):
+    from alexnet_edu.train import evaluate_run
+
+    run = tmp_path / "run"
+    train(_config(tree, epochs=3), run, progress=False, max_steps=13)  # one epoch and 5 steps of the next
+    assert [p.name for p in list_checkpoints(run)] == ["ckpt-e0001-s0000000.pt", "ckpt-e0001-s0000005.pt"]
+    record = evaluate_run(run, ten_crop=False, progress=False)
+    assert record["checkpoint"] == "ckpt-e0001-s0000000.pt"
+    assert (record["epochs_done"], record["steps_into_next_epoch"]) == (1, 0)
+    assert "ten" not in record["evaluation"]
