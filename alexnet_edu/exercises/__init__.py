@@ -46,6 +46,11 @@ from .dropout import (  # chapter 31
     check_dropout_factor,
     check_dropout_moment,
 )
+from .training import (  # chapter 32
+    check_paper_sgd_step,
+    check_step_after_drop,
+    check_decay_half_life,
+)
 from .ten_crop import (  # chapter 41
     check_ten_crop_origin,
     check_ten_crop_coverage,
@@ -77,6 +82,9 @@ __all__ = [
     "check_dropout_subnetworks",
     "check_dropout_factor",
     "check_dropout_moment",
+    "check_paper_sgd_step",
+    "check_step_after_drop",
+    "check_decay_half_life",
     "check_ten_crop_origin",
     "check_ten_crop_coverage",
 ]
