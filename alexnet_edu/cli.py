@@ -235,6 +235,17 @@ _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "mom
                   "keep_checkpoints", "tensorboard")
 
 
+def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
+    """The options of the small CIFAR-10 experiments that train one network per seed."""
+    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
+    p.add_argument("--lr", type=float, default=lr)
+    p.add_argument("--epochs", type=float, default=10.0)
+    p.add_argument("--seeds", type=_ints, default=[0, 1])
+    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
+    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
+    p.add_argument("--root", help=root_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m alexnet_edu``."""
     parser = argparse.ArgumentParser(
@@ -270,24 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("ablation", help="the small CIFAR-10 network without and with LRN, overlapping pooling or dropout")
     p.add_argument("kind", choices=["lrn", "pooling", "dropout"])
-    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
-    p.add_argument("--lr", type=float, default=0.003)
-    p.add_argument("--epochs", type=float, default=10.0)
-    p.add_argument("--seeds", type=_ints, default=[0, 1])
-    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
-    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
-    p.add_argument("--root", help=root_help)
+    _seeded_runs(p, lr=0.003, root_help=root_help)
     p.set_defaults(func=_ablation)
 
     p = commands.add_parser("tencrop", help="the small CIFAR-10 network trained on random crops: centre vs ten patches")
-    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
     p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
-    p.add_argument("--lr", type=float, default=0.001)
-    p.add_argument("--epochs", type=float, default=10.0)
-    p.add_argument("--seeds", type=_ints, default=[0, 1])
-    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
-    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
-    p.add_argument("--root", help=root_help)
+    _seeded_runs(p, lr=0.001, root_help=root_help)
     p.set_defaults(func=_tencrop)
 
     from .train import INITS, MODELS, SIZES, VAL_SPLIT, TrainConfig
