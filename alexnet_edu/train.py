@@ -565,12 +565,13 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
                         out = forward(x)
                         loss = F.cross_entropy(out.float(), y)
                     if not torch.isfinite(loss):
-                        last = list_checkpoints(run_dir)
-                        raise TrainingError(
-                            f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
-                            f"(lr {optimizer.param_groups[0]['lr']:g}): the run stopped. The newest good checkpoint is "
-                            f"{last[-1] if last else 'none (start again)'}; resume from it with a smaller learning "
-                            f"rate: --resume {run_dir} --lr {optimizer.param_groups[0]['lr'] / 10:g}")
+                        last, lr_now = list_checkpoints(run_dir), optimizer.param_groups[0]["lr"]
+                        fix = (f"The newest good checkpoint is {last[-1].name}; resume from it with a smaller "
+                               f"learning rate: --resume {run_dir} --lr {lr_now / 10:g}" if last else
+                               f"No checkpoint was written yet: start a new run (another --out) with a smaller "
+                               f"learning rate, for example --lr {lr_now / 10:g}")
+                        raise TrainingError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                                            f"(lr {lr_now:g}): the run stopped. {fix}")
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     optimizer.step()

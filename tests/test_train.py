@@ -247,3 +247,44 @@ def test_evaluate_prefers_the_newest_end_of_epoch_checkpoint(tree, tmp_path):
     assert record["checkpoint"] == "ckpt-e0001-s0000000.pt"
     assert (record["epochs_done"], record["steps_into_next_epoch"]) == (1, 0)
     assert "ten" not in record["evaluation"]
+
+
+def test_sigusr1_saves_a_checkpoint_now_and_ctrl_c_saves_and_stops(tmp_path):
+    import signal
+    import time
+
+    root, cache = _tree(tmp_path / "data", per_class=20), tmp_path / "cache"
+    run = tmp_path / "run"
+    env = {**os.environ, data.CACHE_ENV: str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "alexnet_edu", "train", "--dataset", "imagenette", "--model",
+                             "small", "--root", str(root), "--epochs", "200", "--batch-size", "2", "--lr", "0.001", "--workers", "0",
+                             "--no-verify", "--out", str(run), "--quiet"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def wait_for(condition, what):
+            deadline = time.time() + 120
+            while not condition():
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.time() < deadline, f"timed out waiting for {what}"
+                time.sleep(0.05)
+
+        wait_for(lambda: list_checkpoints(run), "the first checkpoint")
+        proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: any(not p.name.endswith("-s0000000.pt") for p in list_checkpoints(run)),
+                 "a checkpoint in the middle of an epoch")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    state = load_checkpoint(list_checkpoints(run)[-1])
+    assert state["epoch"] < 200  # it stopped, with a checkpoint of where it was
+    resumed = train(run_dir=run, resume=True, progress=False, max_steps=1)
+    assert resumed["stopped"]
+
+
+def test_a_new_run_that_diverges_at_once_says_to_start_again_with_a_smaller_rate(tree, tmp_path):
+    with pytest.raises(TrainingError, match="No checkpoint was written yet.*--lr 1e\\+11"):
+        train(_config(tree, lr=1e12), tmp_path / "run", progress=False)
+    assert list_checkpoints(tmp_path / "run") == []
