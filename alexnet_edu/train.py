@@ -209,7 +209,8 @@ def _subset(samples: list, limit: Optional[int], seed: int) -> list:
     return [samples[i] for i in sorted(keep.tolist())]
 
 
-def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, int]:
+def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, list[str]]:
+    """The training and validation images of a run, and the class names (folder names) in label order."""
     verify = cfg.verify and cfg.train_limit is None and cfg.val_limit is None
     train_set = data.load_dataset(cfg.dataset, "train", cfg.root, verify=verify)
     val_set = data.load_dataset(cfg.dataset, VAL_SPLIT[cfg.dataset], cfg.root, verify=verify)
@@ -232,7 +233,7 @@ def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, int]:
                         train_transform(mean, crop_size=cfg.crop, pca=pca, size=cfg.resize), cfg.seed)
     val = TrainImages(_subset(val_set.samples, cfg.val_limit, cfg.seed),
                       eval_transform(mean, crop_size=cfg.crop, size=cfg.resize), cfg.seed)
-    return train, val, len(train_set.classes)
+    return train, val, list(train_set.classes)
 
 
 # --- model ------------------------------------------------------------------------------------
@@ -491,7 +492,8 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
 
     device = _device(cfg.device)
     amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
-    train_set, val_set, num_classes = _datasets(cfg)
+    train_set, val_set, classes = _datasets(cfg)
+    num_classes = len(classes)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg, num_classes).to(device)
     if cfg.channels_last:
@@ -703,11 +705,11 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
     cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     prov = Provenance(argv)
     device = _device(cfg.device)
-    _, val, num_classes = _datasets(cfg)
+    _, val, classes = _datasets(cfg)
+    num_classes = len(classes)
     model = build_model(cfg, num_classes)
     model.load_state_dict(state["model"])
     model.to(device).eval()
-    classes = data.load_dataset(cfg.dataset, "train", cfg.root, verify=False).classes
     views = {"centre": val.transform}
     if ten_crop:
         mean = next(t.mean for t in val.transform.transforms if hasattr(t, "mean"))  # the SubtractMean step
