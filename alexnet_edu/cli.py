@@ -9,6 +9,8 @@
     python -m alexnet_edu tencrop --out book/results/ten_crop.json          # centre vs ten patches
     python -m alexnet_edu train --dataset imagenette --out runs/imagenette    # the paper's recipe (§5)
     python -m alexnet_edu train --resume runs/imagenette                      # continue where it stopped
+    python -m alexnet_edu train --recipe alexnet-2012 --out runs/ilsvrc2012   # ImageNet on two GPUs, as in 2012
+    torchrun --nproc-per-node 8 -m alexnet_edu train --recipe alexnet-2012-ddp --distributed --out runs/ddp
     python -m alexnet_edu evaluate runs/imagenette --out book/results/train_imagenette.json
 """
 
@@ -185,20 +187,22 @@ def _tencrop(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .train import TrainConfig, TrainingError, train
+    from .parallel import DistributedSetupError
+    from .train import TrainConfig, TrainingError, recipe, train
 
     try:
         if args.resume:
             result = train(run_dir=args.resume, resume=True, argv=args.argv, lr_override=args.lr,
-                           max_steps=args.max_steps, progress=not args.quiet)
+                           max_steps=args.max_steps, progress=not args.quiet, distributed=args.distributed)
         else:
             if not args.out:
                 print("give --out RUN_DIR for a new run (or --resume RUN_DIR to continue one)", file=sys.stderr)
                 return 2
             values = {k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None}
-            result = train(TrainConfig(**values), args.out, argv=args.argv, max_steps=args.max_steps,
-                           progress=not args.quiet)
-    except (TrainingError, data.DataNotFoundError, ValueError) as err:
+            cfg = recipe(args.recipe, **values) if args.recipe else TrainConfig(**values)
+            result = train(cfg, args.out, argv=args.argv, max_steps=args.max_steps, progress=not args.quiet,
+                           distributed=args.distributed)
+    except (TrainingError, data.DataNotFoundError, ValueError, DistributedSetupError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if result["stopped"]:
@@ -215,7 +219,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .train import TrainingError, evaluate_run
 
     try:
-        record = evaluate_run(args.run_dir, ten_crop=not args.no_ten_crop, argv=args.argv, progress=not args.quiet)
+        record = evaluate_run(args.run_dir, ten_crop=not args.no_ten_crop, argv=args.argv, progress=not args.quiet,
+                              device=args.device)
     except (TrainingError, data.DataNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -231,7 +236,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 # TrainConfig fields the train command sets from options of the same name
 _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
                   "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
-                  "stats_limit", "verify", "workers", "seed", "device", "amp", "channels_last", "compile", "checkpoint_every",
+                  "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "channels_last", "compile", "checkpoint_every",
                   "keep_checkpoints", "tensorboard")
 
 
@@ -289,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     _seeded_runs(p, lr=0.001, root_help=root_help)
     p.set_defaults(func=_tencrop)
 
-    from .train import INITS, MODELS, SIZES, VAL_SPLIT, TrainConfig
+    from .train import INITS, MODELS, RECIPES, SIZES, VAL_SPLIT, TrainConfig
 
     d = TrainConfig()
     p = commands.add_parser("train", help="train with the paper's recipe (§5) into a run directory, or resume one")
@@ -324,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help=f"DataLoader worker processes, default {d.workers}")
     p.add_argument("--seed", type=int, help=f"default {d.seed}")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
+    p.add_argument("--devices", help="--model two-tower only: one device per column, as in 2012: cuda:0,cuda:1")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training in the processes torchrun starts: torchrun --nproc-per-node N -m "
+                        "alexnet_edu train ... --distributed (--batch-size stays the global batch)")
+    p.add_argument("--recipe", choices=sorted(RECIPES), help="start from a named configuration: alexnet-2012 (ILSVRC-2012, "
+                   "two-tower network on cuda:0,cuda:1, as in the paper) or alexnet-2012-ddp (the same recipe, one "
+                   "whole network per process, for torchrun); other options override it")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="mixed precision (default: on for CUDA, off on CPU)")
     p.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
@@ -340,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="JSON record to write (atomically): metrics, errors, confusion "
                    "matrix, top-5 per validation file; never the weights")
     p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
+    p.add_argument("--device", help="evaluate here instead of on the run's own device(s), for example cpu")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_evaluate)
     return parser

@@ -220,6 +220,10 @@ class TwoTowerAlexNet(nn.Module):
     Each column holds half of every layer's kernels (and half of fc8's outputs). Activations cross
     between the columns only into conv3, fc6, fc7 and fc8. ``devices`` places column 0 and column 1
     (for example ``("cuda:0", "cuda:1")``); the logits are returned on the first device.
+
+    ``traffic`` counts the bytes that forward passes sent from one column to the other, by the layer
+    they entered (``"logits"``: the second column's outputs, gathered on the first device) — what
+    crosses between the GPUs when the columns sit on two (:meth:`reset_traffic` starts again).
     """
 
     def __init__(
@@ -234,6 +238,7 @@ class TwoTowerAlexNet(nn.Module):
         self.input_size, self.num_classes = input_size, num_classes
         self.input_padding = _input_padding(input_size)
         self.columns = nn.ModuleList(Column(n, dropout) for n in _split_sizes(num_classes))
+        self.traffic: dict[str, int] = {}
         if init:
             init_paper_(self)
         self.place(devices or ("cpu",) * NUM_COLUMNS)
@@ -247,19 +252,29 @@ class TwoTowerAlexNet(nn.Module):
             column.to(device)
         return self
 
-    def _exchange(self, parts: list[torch.Tensor]) -> list[torch.Tensor]:
+    def reset_traffic(self) -> None:
+        self.traffic = {}
+
+    def _send(self, part: torch.Tensor, source: int, target: int, into: str) -> torch.Tensor:
+        """Column ``source``'s activations, on column ``target``'s device, counted if they cross."""
+        if source != target:
+            self.traffic[into] = self.traffic.get(into, 0) + part.numel() * part.element_size()
+        return part.to(self.devices[target])
+
+    def _exchange(self, parts: list[torch.Tensor], into: str) -> list[torch.Tensor]:
         """Every column gets both columns' activations, concatenated along the channel axis."""
-        return [torch.cat([p.to(device) for p in parts], dim=1) for device in self.devices]
+        return [torch.cat([self._send(p, i, j, into) for i, p in enumerate(parts)], dim=1)
+                for j in range(len(self.devices))]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _check_input(x, self.input_size, self.input_padding)
         cols, devs = self.columns, self.devices
         h = [col.lower(x.to(dev)) for col, dev in zip(cols, devs)]
-        h = [col.upper(both) for col, both in zip(cols, self._exchange(h))]
-        h = [col.hidden6(both) for col, both in zip(cols, self._exchange(h))]
-        h = [col.hidden7(both) for col, both in zip(cols, self._exchange(h))]
-        logits = [col.fc8(both) for col, both in zip(cols, self._exchange(h))]
-        return torch.cat([z.to(devs[0]) for z in logits], dim=1)
+        h = [col.upper(both) for col, both in zip(cols, self._exchange(h, "conv3"))]
+        h = [col.hidden6(both) for col, both in zip(cols, self._exchange(h, "fc6"))]
+        h = [col.hidden7(both) for col, both in zip(cols, self._exchange(h, "fc7"))]
+        logits = [col.fc8(both) for col, both in zip(cols, self._exchange(h, "fc8"))]
+        return torch.cat([self._send(z, i, 0, "logits") for i, z in enumerate(logits)], dim=1)
 
     # --- exact conversion to and from AlexNet ----------------------------------------------------
     # Grouped convolutions keep group g's kernels in rows [g·C/2, (g+1)·C/2) of the weight, and

@@ -20,6 +20,17 @@ NUM_CLASSES = 1000
 
 # §3.2: "the GPUs communicate only in certain layers" — every layer is split into two columns.
 NUM_COLUMNS = 2
+# §3.2: "the kernels of layer 3 take input from all kernel maps in layer 2. However, kernels in layer
+# 4 take input only from those kernel maps in layer 3 which reside on the same GPU." Figure 2: the
+# columns also meet in every fully-connected layer. The layers whose input crosses between the GPUs:
+CROSS_GPU_LAYERS = ("conv3", "fc6", "fc7", "fc8")
+# §3.2: "A single GTX 580 GPU has only 3GB of memory, which limits the maximum size of the networks
+# that can be trained on it."
+GPU_MEMORY_GB_STATED = 3
+# §3.2: "This scheme reduces our top-1 and top-5 error rates by 1.7% and 1.2%, respectively, as
+# compared with a net with half as many kernels in each convolutional layer trained on one GPU."
+TWO_GPU_GAIN_TOP1 = 0.017
+TWO_GPU_GAIN_TOP5 = 0.012
 
 # §3.3: "we used k = 2, n = 5, α = 10^-4, and β = 0.75."
 LRN_K = 2.0

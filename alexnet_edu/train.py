@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 from . import data
 from .metrics import topk_correct
 from .optim import PaperSGD
+from .parallel import Distributed, init_distributed, shard_batches
 from .paper import (
     BATCH_SIZE,
     CROP_SIZE,
@@ -62,11 +63,11 @@ from .paper import (
 from .provenance import Provenance, write_json_atomic
 from .transforms import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting, dataset_stats, eval_transform, train_transform
 
-MODELS = ("alexnet", "torchvision-alexnet", "small")
+MODELS = ("alexnet", "two-tower", "torchvision-alexnet", "small")
 INITS = ("paper", "caffe", "default")
 # (rescale side, crop side) per model: the paper's 256 → 227; torchvision's AlexNet takes 224;
 # the small CIFAR-10 network of the experiments takes 28×28 patches of 32×32 images.
-SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "torchvision-alexnet": (RESIZE_SIZE, CROP_SIZE), "small": (32, 28)}
+SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "two-tower": (RESIZE_SIZE, INPUT_SIZE), "torchvision-alexnet": (RESIZE_SIZE, CROP_SIZE), "small": (32, 28)}
 VAL_SPLIT = {"imagenette": "val", "imagenet": "val", "cifar10": "test"}
 STALL_MIN_STEPS = 40
 # Tests only: the process kills itself (SIGKILL) after this many training steps, to show that a run
@@ -108,6 +109,7 @@ class TrainConfig:
     workers: int = 2
     seed: int = 0
     device: str = "auto"
+    devices: Optional[str] = None  # two-tower only: "cuda:0,cuda:1" puts column 1 on cuda:0 and column 2 on cuda:1
     amp: Optional[bool] = None  # None: on for CUDA, off on CPU
     channels_last: bool = False
     compile: bool = False
@@ -126,6 +128,13 @@ class TrainConfig:
             raise ValueError(f"pca must be 'dataset', 'imagenet' or 'off', got {self.pca!r}")
         if self.init != "default" and self.model == "small" and self.init != "paper":
             raise ValueError("the small network has only the paper's N(0, 0.01) initialisation or init='default'")
+        if self.devices is not None:
+            if self.model != "two-tower":
+                raise ValueError(f"devices places the two columns of the two-tower network, not of {self.model!r}: "
+                                 "add --model two-tower, or leave out --devices")
+            if len([d for d in self.devices.split(",") if d.strip()]) != 2:
+                raise ValueError(f"devices needs one device per column, two in all (for example cuda:0,cuda:1), "
+                                 f"got {self.devices!r}")
         if self.keep_checkpoints < 2:
             raise ValueError("keep_checkpoints must be at least 2, so that a damaged newest one has a predecessor")
         for name in ("epochs", "batch_size", "workers", "checkpoint_every", "lr_drops", "lr_patience"):
@@ -144,6 +153,26 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
         return cls(**values)
+
+
+# Named configurations: the paper's ILSVRC-2012 run (§5) as it was done, on two GPUs with one column
+# each, and the same recipe for data-parallel training with torchrun (one whole network per GPU).
+# Everything else (batch 128, ε = 0.01 ÷ 10 three times, momentum, weight decay, 90 epochs, the
+# paper's initialisation and augmentation) is TrainConfig's default.
+RECIPES: dict[str, dict[str, Any]] = {
+    "alexnet-2012": {"dataset": "imagenet", "model": "two-tower", "devices": "cuda:0,cuda:1"},
+    "alexnet-2012-ddp": {"dataset": "imagenet", "model": "alexnet"},
+}
+
+
+def recipe(name: str, **overrides: Any) -> TrainConfig:
+    """The configuration ``name`` of :data:`RECIPES`, with ``overrides`` on top."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}: choose among {', '.join(RECIPES)}")
+    values = {**RECIPES[name], **overrides}
+    if values.get("model") != "two-tower":
+        values.pop("devices", None)  # the two columns' devices mean nothing for another network
+    return TrainConfig(**values)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -253,8 +282,30 @@ def init_caffe_(model: nn.Module) -> nn.Module:
     return model
 
 
-def build_model(cfg: TrainConfig, num_classes: int) -> nn.Module:
-    """The network a configuration names, initialised as it says."""
+def column_devices(cfg: TrainConfig, device: torch.device) -> list[torch.device]:
+    """Where the two-tower network's columns go: ``cfg.devices``, else both on ``device``."""
+    if cfg.devices:
+        return [_device(name.strip()) for name in cfg.devices.split(",")]
+    return [device, device]
+
+
+def build_model(cfg: TrainConfig, num_classes: int, device: Optional[torch.device] = None) -> nn.Module:
+    """The network a configuration names, initialised as it says, on ``device`` (default CPU).
+
+    The two-tower network is drawn as :class:`~alexnet_edu.model.AlexNet` and then split
+    (:meth:`~alexnet_edu.model.TwoTowerAlexNet.from_alexnet`), so with the same seed both start as
+    the same function; its columns go to :func:`column_devices`.
+    """
+    device = device or torch.device("cpu")
+    if cfg.model == "two-tower":
+        from .model import TwoTowerAlexNet
+
+        whole = build_model(TrainConfig.from_dict({**asdict(cfg), "model": "alexnet", "devices": None}), num_classes)
+        return TwoTowerAlexNet.from_alexnet(whole, devices=column_devices(cfg, device))
+    return _build_single(cfg, num_classes).to(device)
+
+
+def _build_single(cfg: TrainConfig, num_classes: int) -> nn.Module:
     if cfg.model == "alexnet":
         from .model import AlexNet, init_paper_
 
@@ -351,14 +402,15 @@ def _epoch_order(n: int, seed: int, epoch: int) -> list[int]:
 
 
 class _Flags:
-    """Set by signal handlers: save a checkpoint after this batch (SIGUSR1), or save and stop (Ctrl-C)."""
+    """Set by signal handlers: save a checkpoint after this batch (SIGUSR1), or save and stop (Ctrl-C,
+    and SIGTERM, which torchrun and cluster schedulers send before they kill a job)."""
 
     def __init__(self) -> None:
         self.save = self.stop = False
 
     def install(self) -> dict:
         old: dict = {}
-        wanted = [(signal.SIGINT, "stop")] + ([(signal.SIGUSR1, "save")] if hasattr(signal, "SIGUSR1") else [])
+        wanted = [(signal.SIGINT, "stop"), (signal.SIGTERM, "stop")] + ([(signal.SIGUSR1, "save")] if hasattr(signal, "SIGUSR1") else [])
         for sig, flag in wanted:
             try:
                 old[sig] = signal.signal(sig, lambda *_, flag=flag: setattr(self, flag, True))
@@ -367,8 +419,10 @@ class _Flags:
         return old
 
 
-def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool) -> dict[str, float]:
-    """Loss and top-1/top-5 error of ``model`` over a loader of :func:`collate` batches."""
+def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool,
+                    dist: Optional[Distributed] = None) -> dict[str, float]:
+    """Loss and top-1/top-5 error of ``model`` over a loader of :func:`collate` batches (with ``dist``:
+    over the loaders of all processes, each holding its share of the images)."""
     model.eval()
     n = loss = wrong1 = wrong5 = 0.0
     with torch.no_grad():
@@ -382,6 +436,8 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, 
             wrong1 += (~topk_correct(out, y, 1)).sum().item()
             wrong5 += (~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum().item()
             n += len(y)
+    if dist is not None:
+        loss, wrong1, wrong5, n = dist.sum([loss, wrong1, wrong5, n], device)
     if n == 0:
         raise TrainingError("no readable validation image: check the validation folder")
     return {"loss": loss / n, "top1": wrong1 / n, "top5": wrong5 / n}
@@ -456,12 +512,16 @@ def _check_extras(cfg: TrainConfig) -> None:
 
 def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str] = None, *,
           resume: bool = False, argv: Optional[Sequence[str]] = None, progress: bool = True,
-          lr_override: Optional[float] = None, max_steps: Optional[int] = None) -> dict[str, Any]:
+          lr_override: Optional[float] = None, max_steps: Optional[int] = None,
+          distributed: bool = False) -> dict[str, Any]:
     """Train ``cfg`` into ``run_dir`` (new), or with ``resume=True`` continue the run in ``run_dir``
     from its newest checkpoint (its ``config.json`` decides; ``lr_override`` sets a new learning rate).
 
     ``max_steps`` stops (with a checkpoint) after that many optimisation steps in this session, for
-    tests and demonstrations. Returns the history of finished epochs.
+    tests and demonstrations. ``distributed=True`` joins the processes ``torchrun`` started and
+    trains with :class:`~torch.nn.parallel.DistributedDataParallel`: ``cfg.batch_size`` stays the
+    global batch, each process trains on its share of it (:func:`alexnet_edu.parallel.shard_batches`),
+    and only the first process writes. Returns the history of finished epochs.
     """
     if run_dir is None:
         raise ValueError("give run_dir, the folder of the run")
@@ -470,82 +530,135 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
         if not (run_dir / "config.json").is_file():
             raise TrainingError(f"{run_dir} is not a run directory (no config.json): nothing to resume")
         cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-        _check_extras(cfg)
+    elif cfg is None:
+        raise ValueError("give a TrainConfig for a new run")
+    _check_extras(cfg)
+    if distributed and cfg.devices:
+        raise TrainingError("--devices puts one network's two columns on two GPUs; --distributed gives every process "
+                            "one GPU and a whole network. Use one of them (for the two-tower network under torchrun, "
+                            "leave out --devices: both columns then share the process's GPU)")
+    device = _device(cfg.device)
+    if cfg.model == "two-tower":
+        column_devices(cfg, device)  # a missing GPU is an error now, before anything is written
+    dist = init_distributed(device.type) if distributed else Distributed()
+    try:
+        if dist.enabled and device.type == "cuda":
+            device = torch.device("cuda", dist.local_rank)  # one GPU per process
+            torch.cuda.set_device(device)
+        return _train(cfg, run_dir, resume, argv, progress and dist.is_main, lr_override, max_steps, device, dist)
+    finally:
+        dist.close()
+
+
+def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequence[str]], progress: bool,
+           lr_override: Optional[float], max_steps: Optional[int], device: torch.device,
+           dist: Distributed) -> dict[str, Any]:
+    main = dist.is_main
+    if resume:
         checkpoints = list_checkpoints(run_dir)
         state = load_checkpoint(checkpoints[-1]) if checkpoints else None
     else:
-        if cfg is None:
-            raise ValueError("give a TrainConfig for a new run")
-        _check_extras(cfg)
         if run_dir.exists() and any(run_dir.iterdir()):
             raise TrainingError(f"{run_dir} already holds a run: resume it with --resume {run_dir}, or choose "
                                 "another --out; nothing of it is overwritten")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / "config.json", asdict(cfg))
+        dist.barrier()  # every process has looked before the first one writes
+        if main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(run_dir / "config.json", asdict(cfg))
         state = None
+    if cfg.batch_size < dist.world_size:
+        raise TrainingError(f"a batch of {cfg.batch_size} cannot be shared by {dist.world_size} processes: "
+                            f"use --batch-size {dist.world_size} or more (the batch is the global one)")
 
     sessions_path = run_dir / "provenance.json"
-    sessions = json.loads(sessions_path.read_text())["sessions"] if sessions_path.is_file() else []
     prov = Provenance(argv)
-    sessions.append(prov.record)
-    write_json_atomic(sessions_path, {"sessions": sessions})
+    prov.record["processes"] = dist.world_size
+    if main:
+        sessions = json.loads(sessions_path.read_text())["sessions"] if sessions_path.is_file() else []
+        sessions.append(prov.record)
+        write_json_atomic(sessions_path, {"sessions": sessions})
 
-    device = _device(cfg.device)
     amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
+    if not main:  # the first process computes the mean image and PCA once; the others read its cache
+        dist.barrier()
     train_set, val_set, classes = _datasets(cfg)
+    if main:
+        dist.barrier()
     num_classes = len(classes)
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg, num_classes).to(device)
+    core = build_model(cfg, num_classes, device)
+    if cfg.model == "two-tower":
+        device = core.devices[0]  # inputs and labels go where the logits come out
     if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = PaperSGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        core = core.to(memory_format=torch.channels_last)
+    optimizer = PaperSGD(core.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
     epoch, step = 0, 0
     if state is not None:
-        model.load_state_dict(state["model"])
+        core.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         history, epoch, step = list(state["history"]), int(state["epoch"]), int(state["step"])
-        torch.set_rng_state(state["rng"])
+        _restore_rng(state, cfg, dist, epoch, step)
         if lr_override is not None:
             for group in optimizer.param_groups:
                 group["lr"] = lr_override
+    model: nn.Module = core
+    if dist.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # gradients are averaged over the processes during backward, bucket by bucket
+        model = DistributedDataParallel(core, device_ids=[device] if device.type == "cuda" else None)
     forward = torch.compile(model) if cfg.compile else model
-    _write_metrics(run_dir, history)
+    if main:
+        _write_metrics(run_dir, history)
 
     writer = None
-    if cfg.tensorboard:
+    if cfg.tensorboard and main:
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(run_dir / "tensorboard"))
 
-    def loader(dataset: TrainImages, order: Optional[list[int]]) -> DataLoader:
-        return DataLoader(dataset, batch_size=cfg.batch_size, sampler=order, collate_fn=collate,
-                          num_workers=cfg.workers, persistent_workers=False, pin_memory=device.type == "cuda")
+    def loader(dataset: TrainImages, batches: list[list[int]]) -> DataLoader:
+        return DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=cfg.workers,
+                          persistent_workers=False, pin_memory=device.type == "cuda")
 
-    val_loader = loader(val_set, None)
+    val_loader = loader(val_set, shard_batches(range(len(val_set)), cfg.batch_size, dist.rank, dist.world_size))
     flags, steps_this_session = _Flags(), 0
     kill_at = int(os.environ[KILL_ENV]) if os.environ.get(KILL_ENV) else None
     old_handlers = flags.install()
-    problems = open(run_dir / "data_problems.jsonl", "a")
+    problems = open(run_dir / "data_problems.jsonl", "a") if main else None
+
+    def checkpoint(epoch: int, step: int, partial: Optional[dict]) -> None:
+        rngs = dist.gather(torch.get_rng_state())  # every process's dropout generator
+        if main:
+            values = {"model": core.state_dict(), "optimizer": optimizer.state_dict(),
+                      "scheduler": scheduler.state_dict(), "epoch": epoch, "step": step, "history": history,
+                      "rng": rngs[0], "rng_ranks": rngs, "world_size": dist.world_size, "config": asdict(cfg)}
+            if partial is not None:
+                values["partial"] = partial
+            save_checkpoint(run_dir, values, cfg.keep_checkpoints)
+
     try:
         while epoch < cfg.epochs:
             train_set.epoch = epoch
             order = _epoch_order(len(train_set), cfg.seed, epoch)
             batches = math.ceil(len(order) / cfg.batch_size)
             if step == 0:  # dropout's generator: a function of the epoch (mid-epoch: restored from the checkpoint)
-                torch.manual_seed(_mix(cfg.seed, epoch, -2))
+                torch.manual_seed(_mix(cfg.seed, epoch, -2) if dist.rank == 0 else _mix(cfg.seed, epoch, -2, dist.rank))
                 partial = {"loss": 0.0, "wrong1": 0, "wrong5": 0, "n": 0, "skipped": [], "converted": [],
                            "time": 0.0, "step_losses": []}
             else:
                 partial = state["partial"]
                 partial.setdefault("step_losses", partial.pop("first_losses", []))  # older checkpoints
             model.train()
+            save_now = stop_now = 0.0
             bar = tqdm(total=batches, initial=step, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
                        dynamic_ncols=True)
             start = time.perf_counter()
-            batches_left = iter(loader(train_set, order[step * cfg.batch_size:]))
+            batches_left = iter(loader(train_set, shard_batches(order, cfg.batch_size, dist.rank, dist.world_size,
+                                                                start=step)))
             while True:
                 try:
                     x, y, skipped, converted = next(batches_left)
@@ -555,36 +668,57 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
                     if not flags.stop:  # Ctrl-C also reaches the DataLoader's workers and ends them
                         raise
                     x, y, skipped, converted = None, None, [], []
-                    step -= 1  # no batch was trained: undone by the step += 1 below
-                    steps_this_session -= 1
-                partial["skipped"] += [train_set.samples[i][0] for i in skipped]
-                partial["converted"] += [train_set.samples[i][0] for i in converted]
+                    if not dist.enabled:
+                        step -= 1  # no batch was trained: undone by the step += 1 below
+                        steps_this_session -= 1
+                skipped = [train_set.samples[i][0] for i in skipped]
+                converted = [train_set.samples[i][0] for i in converted]
+                loss_sum, wrong1, wrong5, k = None, 0, 0, 0
                 if x is not None:
                     x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                     if cfg.channels_last:
                         x = x.contiguous(memory_format=torch.channels_last)
                     with torch.autocast(device.type, enabled=amp):
                         out = forward(x)
-                        loss = F.cross_entropy(out.float(), y)
-                    if not torch.isfinite(loss):
+                        loss_sum = F.cross_entropy(out.float(), y, reduction="sum")
+                    k = len(y)
+                    wrong1 = int((~topk_correct(out, y, 1)).sum())
+                    wrong5 = int((~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum())
+                elif dist.enabled:
+                    # no readable image of this batch fell to this process; it must still take part in the
+                    # gradient exchange, with a gradient of zero
+                    blank = torch.zeros(1, 3, cfg.crop, cfg.crop, device=device)
+                    with torch.autocast(device.type, enabled=amp):
+                        loss_sum = forward(blank).float().sum() * 0.0
+                # the whole global batch's numbers, the same in every process (so they all stop together)
+                (total_loss, n, wrong1, wrong5, n_skipped, n_converted, save_now, stop_now) = dist.sum(
+                    [loss_sum.item() if loss_sum is not None else 0.0, k, wrong1, wrong5, len(skipped),
+                     len(converted), flags.save, flags.stop], device)
+                if n_skipped or n_converted:
+                    for names in dist.gather((skipped, converted)):
+                        partial["skipped"] += names[0]
+                        partial["converted"] += names[1]
+                if n > 0:
+                    if not math.isfinite(total_loss):
                         last, lr_now = list_checkpoints(run_dir), optimizer.param_groups[0]["lr"]
                         fix = (f"The newest good checkpoint is {last[-1].name}; resume from it with a smaller "
                                f"learning rate: --resume {run_dir} --lr {lr_now / 10:g}" if last else
                                f"No checkpoint was written yet: start a new run (another --out) with a smaller "
                                f"learning rate, for example --lr {lr_now / 10:g}")
-                        raise TrainingError(f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                        raise TrainingError(f"the loss became {total_loss / n} at epoch {epoch + 1}, step {step + 1} "
                                             f"(lr {lr_now:g}): the run stopped. {fix}")
                     optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
+                    # the mean over the global batch: DistributedDataParallel averages the processes'
+                    # gradients, so each process scales its sum by (processes / images in the global batch)
+                    (loss_sum * (dist.world_size / n)).backward()
                     optimizer.step()
-                    k = len(y)
-                    partial["loss"] += loss.item() * k
-                    partial["wrong1"] += int((~topk_correct(out, y, 1)).sum())
-                    partial["wrong5"] += int((~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum())
-                    partial["n"] += k
-                    partial["step_losses"].append(loss.item())
+                    partial["loss"] += total_loss
+                    partial["wrong1"] += int(wrong1)
+                    partial["wrong5"] += int(wrong5)
+                    partial["n"] += int(n)
+                    partial["step_losses"].append(total_loss / n)
                     if writer is not None:
-                        writer.add_scalar("train/loss", loss.item(), epoch * batches + step)
+                        writer.add_scalar("train/loss", total_loss / n, epoch * batches + step)
                 step += 1
                 steps_this_session += 1
                 if kill_at is not None and steps_this_session == kill_at:
@@ -595,24 +729,24 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
                                     top1=f"{partial['wrong1'] / partial['n']:.1%}",
                                     lr=f"{optimizer.param_groups[0]['lr']:g}")
                 done = step == batches
-                stop = flags.stop or (max_steps is not None and steps_this_session >= max_steps)
-                if not done and (flags.save or stop or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0)):
+                stop = bool(stop_now) or (max_steps is not None and steps_this_session >= max_steps)
+                if not done and (save_now or stop or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0)):
                     partial["time"] += time.perf_counter() - start
                     start = time.perf_counter()
-                    save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                              "scheduler": scheduler.state_dict(), "epoch": epoch, "step": step,
-                                              "history": history, "rng": torch.get_rng_state(), "partial": partial,
-                                              "config": asdict(cfg)}, cfg.keep_checkpoints)
-                    flags.save = False
+                    checkpoint(epoch, step, partial)
+                    if save_now:
+                        flags.save = False
                 if stop and not done:
                     bar.close()
-                    print(f"stopped at epoch {epoch + 1}, step {step}; continue with --resume {run_dir}", file=sys.stderr)
+                    if main:
+                        print(f"stopped at epoch {epoch + 1}, step {step}; continue with --resume {run_dir}",
+                              file=sys.stderr)
                     return {"history": history, "run_dir": str(run_dir), "stopped": True}
             bar.close()
             partial["time"] += time.perf_counter() - start
             if partial["n"] == 0:
                 raise TrainingError(f"no training image of epoch {epoch + 1} could be read: check the training folder")
-            val = evaluate_loader(model, val_loader, device, amp)
+            val = evaluate_loader(core, val_loader, device, amp, dist)
             lr = optimizer.param_groups[0]["lr"]
             row = {
                 "epoch": epoch + 1, "lr": lr,
@@ -627,38 +761,51 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
             row["stall_warning"] = stall is not None
             history.append(row)
             scheduler.step(val["top1"])
-            if partial["skipped"] or partial["converted"]:
+            if problems is not None and (partial["skipped"] or partial["converted"]):
                 problems.write(json.dumps({"epoch": epoch + 1, "skipped": partial["skipped"],
                                            "converted": partial["converted"]}) + "\n")
                 problems.flush()
                 print(f"epoch {epoch + 1}: {len(partial['skipped'])} unreadable image(s) skipped, "
                       f"{len(partial['converted'])} converted to RGB (listed in {run_dir / 'data_problems.jsonl'})",
                       file=sys.stderr)
-            if stall:
+            if stall and main:
                 print(f"WARNING: {stall}", file=sys.stderr)
             epoch, step = epoch + 1, 0
-            save_checkpoint(run_dir, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                      "scheduler": scheduler.state_dict(), "epoch": epoch, "step": 0,
-                                      "history": history, "rng": torch.get_rng_state(), "config": asdict(cfg)},
-                            cfg.keep_checkpoints)
-            _write_metrics(run_dir, history)
+            checkpoint(epoch, 0, None)
+            if main:
+                _write_metrics(run_dir, history)
             if writer is not None:
                 for key in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr"):
                     writer.add_scalar(key.replace("_", "/", 1), row[key], epoch)
             if progress:
                 print(f"epoch {epoch}: train loss {row['train_loss']:.3f}, val top-1 {row['val_top1']:.1%}, "
                       f"top-5 {row['val_top5']:.1%}, lr {lr:g}, {row['images_per_s']:.1f} images/s", file=sys.stderr)
-            if flags.stop or (max_steps is not None and steps_this_session >= max_steps):
+            if bool(stop_now) or (max_steps is not None and steps_this_session >= max_steps):
                 break
     finally:
-        problems.close()
+        if problems is not None:
+            problems.close()
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
         if writer is not None:
             writer.close()
         prov.finish()
-        write_json_atomic(sessions_path, {"sessions": sessions})
+        if main:
+            write_json_atomic(sessions_path, {"sessions": sessions})
     return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs}
+
+
+def _restore_rng(state: dict[str, Any], cfg: TrainConfig, dist: Distributed, epoch: int, step: int) -> None:
+    """Put back this process's dropout generator; a run resumed with another number of processes
+    goes on with fresh streams (correct, but no longer bit for bit what an uninterrupted run does)."""
+    ranks = state.get("rng_ranks") or ([state["rng"]] if "rng" in state else [])
+    if len(ranks) == dist.world_size:
+        torch.set_rng_state(ranks[dist.rank])
+        return
+    if dist.is_main:
+        print(f"note: this run was checkpointed by {state.get('world_size', 1)} process(es) and resumes with "
+              f"{dist.world_size}: the dropout masks from here on differ from an uninterrupted run's", file=sys.stderr)
+    torch.manual_seed(_mix(cfg.seed, epoch, step, -3, dist.rank))
 
 
 def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
@@ -686,12 +833,15 @@ def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
 
 
 def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Optional[Sequence[str]] = None,
-                 progress: bool = True) -> dict[str, Any]:
+                 progress: bool = True, device: Optional[str] = None) -> dict[str, Any]:
     """A small JSON-ready record of a run: its configuration, sessions and per-epoch metrics, and the
     newest end-of-epoch checkpoint evaluated on the whole validation split — top-1/top-5 error of the centre patch
     and (``ten_crop``) of the paper's ten patches (§4.1), the confusion matrix, and each image's five
     best classes keyed by file name (not by index, so they survive another copy of the data).
-    Never the weights."""
+    Never the weights.
+
+    ``device`` overrides the run's own: everything, both columns of a two-tower network included,
+    is evaluated there (for example ``"cpu"`` for a run trained on two GPUs)."""
     from .metrics import ten_crop_predict
 
     run_dir = Path(run_dir)
@@ -704,12 +854,15 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
     state = load_checkpoint(chosen)
     cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     prov = Provenance(argv)
-    device = _device(cfg.device)
+    if device is not None:
+        cfg = TrainConfig.from_dict({**asdict(cfg), "device": device, "devices": None})
+    target = _device(cfg.device)
     _, val, classes = _datasets(cfg)
     num_classes = len(classes)
-    model = build_model(cfg, num_classes)
+    model = build_model(cfg, num_classes, target)
     model.load_state_dict(state["model"])
-    model.to(device).eval()
+    model.eval()
+    device = next(model.parameters()).device  # where the inputs go (a two-tower network's first column)
     views = {"centre": val.transform}
     if ten_crop:
         mean = next(t.mean for t in val.transform.transforms if hasattr(t, "mean"))  # the SubtractMean step

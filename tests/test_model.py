@@ -100,9 +100,9 @@ def test_towers_exchange_activations_only_into_conv3_fc6_fc7_fc8(monkeypatch):
     widths = []
     exchange = tower._exchange
 
-    def counting(parts):
+    def counting(parts, into):
         widths.append(sum(p.shape[1] for p in parts))
-        return exchange(parts)
+        return exchange(parts, into)
 
     monkeypatch.setattr(tower, "_exchange", counting)
     tower(torch.zeros(1, 3, 227, 227))
