@@ -51,6 +51,11 @@ from .training import (  # chapter 32
     check_step_after_drop,
     check_decay_half_life,
 )
+from .multigpu import (  # chapter 33
+    check_transfer_ms,
+    check_training_days,
+    check_process_share,
+)
 from .ten_crop import (  # chapter 41
     check_ten_crop_origin,
     check_ten_crop_coverage,
@@ -85,6 +90,9 @@ __all__ = [
     "check_paper_sgd_step",
     "check_step_after_drop",
     "check_decay_half_life",
+    "check_transfer_ms",
+    "check_training_days",
+    "check_process_share",
     "check_ten_crop_origin",
     "check_ten_crop_coverage",
 ]
