@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Optional, Sequence
 
 import torch
@@ -115,6 +116,8 @@ class Distributed:
     world_size: int = 1
     local_rank: int = 0
     backend: Optional[str] = None
+    patient_group: Any = None  # a gloo group with a long timeout, for waits that can take hours
+
 
     @property
     def enabled(self) -> bool:
@@ -141,9 +144,12 @@ class Distributed:
         torch.distributed.all_gather_object(out, obj)
         return out
 
-    def barrier(self) -> None:
+    def barrier(self, patient: bool = False) -> None:
+        """Wait for every process. ``patient=True`` waits up to a day instead of the process group's
+        timeout (minutes): for work that only the first process does, such as computing
+        ILSVRC-2012's mean image."""
         if self.enabled and self.world_size > 1:
-            torch.distributed.barrier()
+            torch.distributed.barrier(group=self.patient_group if patient else None)
 
     def close(self) -> None:
         if self.enabled and torch.distributed.is_initialized():
@@ -174,8 +180,9 @@ def init_distributed(device_type: str) -> Distributed:
         raise DistributedSetupError("this PyTorch was built without torch.distributed: train without --distributed")
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend)
+    patient = torch.distributed.new_group(backend="gloo", timeout=timedelta(days=1))
     return Distributed(torch.distributed.get_rank(), torch.distributed.get_world_size(),
-                       int(os.environ["LOCAL_RANK"]), backend)
+                       int(os.environ["LOCAL_RANK"]), backend, patient)
 
 
 def shard_batches(order: Sequence[int], batch_size: int, rank: int = 0, world_size: int = 1,

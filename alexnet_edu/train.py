@@ -21,6 +21,11 @@ Resuming (``resume=RUN_DIR``) continues exactly where the newest checkpoint left
 choice is a function of the seed, the epoch and the image (the order of an epoch, each image's crop,
 reflection and colour shift), and the checkpoint holds the generator that dropout draws from, so an
 interrupted run ends with the same weights, bit for bit, as one that was never interrupted.
+
+More than one device: ``model="two-tower"`` with ``devices="cuda:0,cuda:1"`` is the paper's own
+split, one column per GPU (§3.2); ``train(..., distributed=True)`` in processes started by
+``torchrun`` is today's data parallelism (:mod:`alexnet_edu.parallel`). :data:`RECIPES` names the
+paper's ILSVRC-2012 run in both forms.
 """
 
 from __future__ import annotations
@@ -248,8 +253,9 @@ def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, list[str]]:
             f"{cfg.dataset} is in a layout without image files (CIFAR-10's pickled batches): the training "
             "program reads image folders; use the ImageFolder copy (see `python -m alexnet_edu where`)"
         )
+    # once per dataset, then cached (for ILSVRC-2012's 1.28 million photos, with the run's worker processes)
     stats = dataset_stats(cfg.dataset, "train", cfg.root, size=cfg.resize, limit=cfg.stats_limit, seed=cfg.seed,
-                          verify=cfg.verify and cfg.stats_limit is None)
+                          verify=cfg.verify and cfg.stats_limit is None, num_workers=cfg.workers)
     if cfg.pca == "off":
         pca = None
     elif cfg.pca == "imagenet":
@@ -579,11 +585,11 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         write_json_atomic(sessions_path, {"sessions": sessions})
 
     amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
-    if not main:  # the first process computes the mean image and PCA once; the others read its cache
-        dist.barrier()
+    if not main:  # the first process computes the mean image and PCA once (hours for ILSVRC-2012); the others
+        dist.barrier(patient=True)  # then read its cache
     train_set, val_set, classes = _datasets(cfg)
     if main:
-        dist.barrier()
+        dist.barrier(patient=True)
     num_classes = len(classes)
     torch.manual_seed(cfg.seed)
     core = build_model(cfg, num_classes, device)

@@ -265,3 +265,34 @@ def test_the_paper_network_on_two_column_devices_trains_resumes_and_is_evaluated
     assert ev["ten"]["images"] == ev["centre"]["images"] == 6
     assert sorted(ev["top5_by_file"]) == sorted(p.name for p in (root / "imagenet" / "val").rglob("*.JPEG"))
     assert all(len(top) == 3 for top in ev["top5_by_file"].values())  # five best of three classes: all three
+
+
+def test_sigterm_to_torchrun_stops_every_process_at_the_same_step_with_a_checkpoint(tmp_path):
+    import signal
+    import time
+
+    root, cache = _ilsvrc_tree(tmp_path / "data", train=20, val=1), tmp_path / "cache"
+    run = tmp_path / "run"
+    env = {**os.environ, data.CACHE_ENV: str(cache), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                             "-m", "alexnet_edu", "train", "--dataset", "imagenet", "--model", "small", "--root",
+                             str(root), "--no-verify", "--epochs", "500", "--batch-size", "2", "--workers", "0",
+                             "--lr", "0.001", "--distributed", "--quiet", "--out", str(run)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 180
+        while not list_checkpoints(run):  # the end of the first epoch
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.time() < deadline, "no checkpoint after 180 s"
+            time.sleep(0.1)
+        time.sleep(1.0)  # into the second epoch
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    newest = list_checkpoints(run)[-1]
+    state = load_checkpoint(newest)
+    assert 0 < state["epoch"] < 500 and state["world_size"] == 2, err
+    assert "stopped at epoch" in err  # rank 0 said where, and how to go on
+    assert not list(run.glob("checkpoints/.*.tmp"))  # nothing half-written
