@@ -1,0 +1,100 @@
+"""The picture functions: the numbers behind each figure, and that the figures draw."""
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from alexnet_edu.model import AlexNet, TwoTowerAlexNet
+from alexnet_edu.visualize import (
+    colour_fraction,
+    conv1_weight,
+    feature_map_grid,
+    kernel_grid,
+    kernel_mosaic,
+    layer_activations,
+    nearest_neighbours,
+    neighbours_figure,
+    normalise_kernel,
+    top5_bars,
+)
+
+
+def test_each_kernel_is_normalised_on_its_own_to_zero_one():
+    k = torch.tensor([-2.0, 0.0, 6.0]).view(3, 1, 1).expand(3, 2, 2).clone()
+    out = normalise_kernel(k)
+    assert out.min().item() == 0.0 and out.max().item() == 1.0
+    assert out[1, 0, 0].item() == pytest.approx(0.25)  # 0 lies a quarter of the way from -2 to 6
+    assert torch.equal(normalise_kernel(torch.full((3, 4, 4), 7.0)), torch.full((3, 4, 4), 0.5))
+    with pytest.raises(ValueError, match="one RGB kernel"):
+        normalise_kernel(torch.zeros(4, 2, 2))
+
+
+def test_a_known_kernel_lands_in_its_cell_of_its_columns_block():
+    weight = torch.zeros(96, 3, 11, 11)
+    weight[48 + 10, 0] = 1.0  # column 2's kernel 10: pure red
+    mosaic = kernel_mosaic(weight, per_row=8, pad=1, gap=4)
+    cell, block = 13, 6 * 13  # 11 + 2·pad; 48 kernels / 8 per row = 6 rows
+    assert mosaic.shape == (2 * block + 4, 8 * cell, 3)
+    top, left = block + 4 + (10 // 8) * cell + 1, (10 % 8) * cell + 1
+    patch = mosaic[top:top + 11, left:left + 11]
+    assert np.all(patch[..., 0] == 1.0) and np.all(patch[..., 1:] == 0.0)
+    # every other kernel is constant zero: mid-grey, and the padding is white
+    assert np.all(mosaic[1:12, 1:12] == 0.5)
+    assert np.all(mosaic[0, :] == 1.0)
+    assert mosaic.min() >= 0.0 and mosaic.max() <= 1.0
+    with pytest.raises(ValueError, match="split evenly"):
+        kernel_mosaic(torch.zeros(95, 3, 11, 11))
+
+
+def test_conv1_weight_is_the_same_from_both_forms_of_the_network():
+    model = AlexNet(num_classes=10)
+    tower = TwoTowerAlexNet.from_alexnet(model)
+    assert torch.equal(conv1_weight(model), conv1_weight(tower))
+    assert torch.equal(conv1_weight(tower.state_dict()), model.conv1.weight)
+    with pytest.raises(ValueError, match="no conv1"):
+        conv1_weight({"fc8.weight": torch.zeros(1)})
+
+
+def test_colour_fraction_of_grey_single_channel_and_opponent_kernels():
+    pattern = torch.randn(5, 5)
+    grey = pattern.expand(3, 5, 5)
+    red = torch.stack([pattern, torch.zeros(5, 5), torch.zeros(5, 5)])
+    opponent = torch.stack([pattern, -pattern, torch.zeros(5, 5)])
+    out = colour_fraction(torch.stack([grey, red, opponent]))
+    assert out.tolist() == pytest.approx([0.0, 2 / 3, 1.0], abs=1e-6)
+    # the same pattern at any scale scores the same
+    assert colour_fraction(torch.stack([3 * red])).item() == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_layer_activations_have_the_papers_shapes_and_restore_the_mode():
+    model = AlexNet(num_classes=10).train()
+    found = layer_activations(model, torch.randn(2, 3, 227, 227), ["conv1", "lrn2", "fc7"])
+    assert tuple(found["conv1"].shape) == (2, 96, 55, 55)
+    assert tuple(found["lrn2"].shape) == (2, 256, 27, 27)
+    assert tuple(found["fc7"].shape) == (2, 4096)
+    assert model.training
+    with pytest.raises(ValueError, match="no layer"):
+        layer_activations(model, torch.randn(1, 3, 227, 227), ["conv9"])
+
+
+def test_nearest_neighbours_in_euclidean_distance():
+    bank = torch.tensor([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [0.9, 0.2]])
+    assert nearest_neighbours(torch.tensor([[1.0, 0.1]]), bank, k=3).tolist() == [[1, 3, 0]]
+    assert nearest_neighbours(bank, bank, k=1, exclude_self=True).tolist() == [[3], [3], [3], [1]]  # (5,5) is nearer (0.9,0.2)
+    with pytest.raises(ValueError, match="cannot find"):
+        nearest_neighbours(bank, bank, k=4, exclude_self=True)
+
+
+def test_the_figures_draw():
+    weight = torch.randn(96, 3, 11, 11)
+    assert isinstance(kernel_grid(weight, title="conv1"), Figure)
+    assert isinstance(feature_map_grid(torch.rand(40, 13, 13), count=16), Figure)
+    image = np.random.default_rng(0).random((32, 32, 3))
+    probs = torch.softmax(torch.randn(10), 0)
+    fig = top5_bars(image, probs, [f"class {i}" for i in range(10)], true_label=int(probs.argmax()))
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels[-1] == f"class {int(probs.argmax())}"  # the most probable class on top
+    with pytest.raises(ValueError, match="class names"):
+        top5_bars(image, probs, ["a", "b"])
+    assert isinstance(neighbours_figure([(image, [image, image])], labels=[("q", ["a", "b"])]), Figure)
