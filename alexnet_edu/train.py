@@ -72,7 +72,8 @@ MODELS = ("alexnet", "two-tower", "torchvision-alexnet", "small")
 INITS = ("paper", "caffe", "default")
 # (rescale side, crop side) per model: the paper's 256 → 227; torchvision's AlexNet takes 224;
 # the small CIFAR-10 network of the experiments takes 28×28 patches of 32×32 images.
-SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "two-tower": (RESIZE_SIZE, INPUT_SIZE), "torchvision-alexnet": (RESIZE_SIZE, CROP_SIZE), "small": (32, 28)}
+SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "two-tower": (RESIZE_SIZE, INPUT_SIZE),
+         "torchvision-alexnet": (RESIZE_SIZE, CROP_SIZE), "small": (32, 28)}
 VAL_SPLIT = {"imagenette": "val", "imagenet": "val", "cifar10": "test"}
 STALL_MIN_STEPS = 40
 # Tests only: the process kills itself (SIGKILL) after this many training steps, to show that a run
@@ -416,7 +417,9 @@ class _Flags:
 
     def install(self) -> dict:
         old: dict = {}
-        wanted = [(signal.SIGINT, "stop"), (signal.SIGTERM, "stop")] + ([(signal.SIGUSR1, "save")] if hasattr(signal, "SIGUSR1") else [])
+        wanted = [(signal.SIGINT, "stop"), (signal.SIGTERM, "stop")]
+        if hasattr(signal, "SIGUSR1"):  # not on Windows
+            wanted.append((signal.SIGUSR1, "save"))
         for sig, flag in wanted:
             try:
                 old[sig] = signal.signal(sig, lambda *_, flag=flag: setattr(self, flag, True))
