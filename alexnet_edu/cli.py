@@ -69,6 +69,10 @@ def _where(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" + ("" if n == 1 else "s")
+
+
 def _floats(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v]
 
@@ -205,11 +209,11 @@ def _train(args: argparse.Namespace) -> int:
     except (TrainingError, data.DataNotFoundError, ValueError, DistributedSetupError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    if result["stopped"]:
+    if result["stopped"] or not result.get("main", True):  # under torchrun, the first process speaks
         return 0
     last = result["history"][-1] if result["history"] else None
     if last:
-        print(f"finished {result['run_dir']}: {last['epoch']} epochs, val top-1 error {last['val_top1']:.1%}, "
+        print(f"finished {result['run_dir']}: {_epochs(last['epoch'])}, val top-1 error {last['val_top1']:.1%}, "
               f"top-5 {last['val_top5']:.1%}")
     return 0
 
@@ -226,7 +230,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 1
     write_json_atomic(args.out, record)
     ev = record["evaluation"]
-    print(f"{record['run']} after {record['epochs_done']} epochs: centre patch top-1 {ev['centre']['top1']:.1%}, "
+    print(f"{record['run']} after {_epochs(record['epochs_done'])}: centre patch top-1 {ev['centre']['top1']:.1%}, "
           f"top-5 {ev['centre']['top5']:.1%}" + (f"; ten patches top-1 {ev['ten']['top1']:.1%}, top-5 "
                                                    f"{ev['ten']['top5']:.1%}" if "ten" in ev else "")
           + f"; wrote {args.out}")

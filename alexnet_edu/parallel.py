@@ -116,7 +116,7 @@ class Distributed:
     world_size: int = 1
     local_rank: int = 0
     backend: Optional[str] = None
-    patient_group: Any = None  # a gloo group with a long timeout, for waits that can take hours
+    patient_group: Any = None  # a gloo group with a long timeout, for :meth:`broadcast`
 
 
     @property
@@ -144,12 +144,19 @@ class Distributed:
         torch.distributed.all_gather_object(out, obj)
         return out
 
-    def barrier(self, patient: bool = False) -> None:
-        """Wait for every process. ``patient=True`` waits up to a day instead of the process group's
-        timeout (minutes): for work that only the first process does, such as computing
-        ILSVRC-2012's mean image."""
+    def broadcast(self, obj: Any) -> Any:
+        """The first process's ``obj``, on every process. The others wait up to a day (the process
+        group's own timeout is minutes): the first process may still be computing ``obj``, as it
+        does ILSVRC-2012's mean image on the first start."""
+        if not self.enabled or self.world_size == 1:
+            return obj
+        box = [obj]
+        torch.distributed.broadcast_object_list(box, src=0, group=self.patient_group)
+        return box[0]
+
+    def barrier(self) -> None:
         if self.enabled and self.world_size > 1:
-            torch.distributed.barrier(group=self.patient_group if patient else None)
+            torch.distributed.barrier()
 
     def close(self) -> None:
         if self.enabled and torch.distributed.is_initialized():

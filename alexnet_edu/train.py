@@ -244,8 +244,12 @@ def _subset(samples: list, limit: Optional[int], seed: int) -> list:
     return [samples[i] for i in sorted(keep.tolist())]
 
 
-def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, list[str]]:
-    """The training and validation images of a run, and the class names (folder names) in label order."""
+def _datasets(cfg: TrainConfig, progress: bool = True,
+              dist: Optional[Distributed] = None) -> tuple[TrainImages, TrainImages, list[str]]:
+    """The training and validation images of a run, and the class names (folder names) in label order.
+
+    With ``dist``, the first process computes (or reads from its cache) the mean image and colour
+    statistics and sends them to the others, so no other process or machine needs the cache."""
     verify = cfg.verify and cfg.train_limit is None and cfg.val_limit is None
     train_set = data.load_dataset(cfg.dataset, "train", cfg.root, verify=verify)
     val_set = data.load_dataset(cfg.dataset, VAL_SPLIT[cfg.dataset], cfg.root, verify=verify)
@@ -255,8 +259,13 @@ def _datasets(cfg: TrainConfig) -> tuple[TrainImages, TrainImages, list[str]]:
             "program reads image folders; use the ImageFolder copy (see `python -m alexnet_edu where`)"
         )
     # once per dataset, then cached (for ILSVRC-2012's 1.28 million photos, with the run's worker processes)
-    stats = dataset_stats(cfg.dataset, "train", cfg.root, size=cfg.resize, limit=cfg.stats_limit, seed=cfg.seed,
-                          verify=cfg.verify and cfg.stats_limit is None, num_workers=cfg.workers)
+    stats = None
+    if dist is None or dist.is_main:
+        stats = dataset_stats(cfg.dataset, "train", cfg.root, size=cfg.resize, limit=cfg.stats_limit, seed=cfg.seed,
+                              verify=cfg.verify and cfg.stats_limit is None, num_workers=cfg.workers,
+                              progress=progress)
+    if dist is not None:
+        stats = dist.broadcast(stats)
     if cfg.pca == "off":
         pca = None
     elif cfg.pca == "imagenet":
@@ -588,11 +597,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         write_json_atomic(sessions_path, {"sessions": sessions})
 
     amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
-    if not main:  # the first process computes the mean image and PCA once (hours for ILSVRC-2012); the others
-        dist.barrier(patient=True)  # then read its cache
-    train_set, val_set, classes = _datasets(cfg)
-    if main:
-        dist.barrier(patient=True)
+    train_set, val_set, classes = _datasets(cfg, progress, dist)
     num_classes = len(classes)
     torch.manual_seed(cfg.seed)
     core = build_model(cfg, num_classes, device)
@@ -750,7 +755,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
                     if main:
                         print(f"stopped at epoch {epoch + 1}, step {step}; continue with --resume {run_dir}",
                               file=sys.stderr)
-                    return {"history": history, "run_dir": str(run_dir), "stopped": True}
+                    return {"history": history, "run_dir": str(run_dir), "stopped": True, "main": main}
             bar.close()
             partial["time"] += time.perf_counter() - start
             if partial["n"] == 0:
@@ -801,7 +806,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         prov.finish()
         if main:
             write_json_atomic(sessions_path, {"sessions": sessions})
-    return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs}
+    return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs, "main": main}
 
 
 def _restore_rng(state: dict[str, Any], cfg: TrainConfig, dist: Distributed, epoch: int, step: int) -> None:
@@ -863,10 +868,11 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
     state = load_checkpoint(chosen)
     cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     prov = Provenance(argv)
+    run_cfg = cfg
     if device is not None:
         cfg = TrainConfig.from_dict({**asdict(cfg), "device": device, "devices": None})
     target = _device(cfg.device)
-    _, val, classes = _datasets(cfg)
+    _, val, classes = _datasets(cfg, progress)
     num_classes = len(classes)
     model = build_model(cfg, num_classes, target)
     model.load_state_dict(state["model"])
@@ -911,7 +917,8 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
     return {
         "experiment": "train",
         "run": run_dir.name,
-        "config": asdict(cfg),
+        "config": asdict(run_cfg),  # the run's, even when evaluated elsewhere (evaluated_on)
+        "evaluated_on": [str(d) for d in dict.fromkeys(p.device for p in model.parameters())],
         "classes": classes,
         "sessions": sessions,
         "epochs_done": int(state["epoch"]),

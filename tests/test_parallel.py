@@ -224,6 +224,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch_and_resume(tmp_
     assert [p.name for p in list_checkpoints(tmp_path / "two")][-1] == "ckpt-e0001-s0000001.pt"
     second = _torchrun(2, ["--resume", str(tmp_path / "two")], cache)
     assert second.returncode == 0, second.stderr
+    assert second.stdout.count("finished") == 1 and "2 epochs" in second.stdout  # the first process speaks
     a, b = _weights(tmp_path / "one"), _weights(tmp_path / "two")
     # the same images in the same steps; only the order of the sums differs (float32 rounding)
     for key in a:
@@ -260,6 +261,7 @@ def test_the_paper_network_on_two_column_devices_trains_resumes_and_is_evaluated
     assert evaluated.returncode == 0, evaluated.stderr
     record = json.loads(out.read_text())
     assert record["epochs_done"] == 2 and record["config"]["model"] == "two-tower"
+    assert record["config"]["devices"] == "cpu:0,cpu:1" and record["evaluated_on"] == ["cpu"]  # the run's, and where
     assert record["classes"] == WNIDS
     ev = record["evaluation"]
     assert ev["ten"]["images"] == ev["centre"]["images"] == 6
