@@ -12,6 +12,7 @@
     python -m alexnet_edu train --recipe alexnet-2012 --out runs/ilsvrc2012   # ImageNet on two GPUs, as in 2012
     torchrun --nproc-per-node 8 -m alexnet_edu train --recipe alexnet-2012-ddp --distributed --out runs/ddp
     python -m alexnet_edu evaluate runs/imagenette --out book/results/train_imagenette.json
+    python -m alexnet_edu pictures runs/imagenette --out book/results/pictures_imagenette.json
 """
 
 from __future__ import annotations
@@ -237,6 +238,43 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pictures(args: argparse.Namespace) -> int:
+    import io
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    from .provenance import write_json_atomic
+    from .train import TrainingError
+    from .visualize import picture_record
+
+    out = Path(args.out)
+    if out.suffix != ".json":
+        print(f"--out names the JSON record (NAME.json); the arrays go beside it in NAME.npz, got {out}", file=sys.stderr)
+        return 2
+    try:
+        record, arrays = picture_record(args.run_dir, queries_per_class=args.queries_per_class, k=args.k,
+                                        bank_limit=args.bank_limit, device=args.device, progress=not args.quiet,
+                                        argv=args.argv)
+    except (TrainingError, data.DataNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    arrays_path = out.with_suffix(".npz")
+    record["arrays_file"] = arrays_path.name
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    tmp = arrays_path.with_name(f".{arrays_path.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    os.replace(tmp, arrays_path)  # the arrays first: a record never names arrays that are not there
+    write_json_atomic(out, record)
+    share = record["neighbours_share_class"]
+    print(f"{record['run']} after {_epochs(record['epochs_done'])}: the {record['k']} nearest training images share "
+          f"the class {share['fc7']:.1%} of the time by fc7, {share['pixels']:.1%} by pixels (chance "
+          f"{share['chance']:.1%}); wrote {out} and {arrays_path}")
+    return 0
+
+
 # TrainConfig fields the train command sets from options of the same name
 _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
                   "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
@@ -357,6 +395,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "matrix, top-5 per validation file; never the weights")
     p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
     p.add_argument("--device", help="evaluate here instead of on the run's own device(s), for example cpu")
+
+    p = commands.add_parser("pictures", help="the small arrays the book's pictures need, from a trained run: conv1 "
+                            "kernels, top-5 predictions and nearest neighbours by file name (Figures 3 and 4)")
+    p.add_argument("run_dir", help="the run directory (from `train --out`), the paper's network")
+    p.add_argument("--out", required=True, help="JSON record to write (NAME.json; the arrays go to NAME.npz)")
+    p.add_argument("--queries-per-class", type=int, default=2, help="validation images shown per class")
+    p.add_argument("--k", type=int, default=6, help="neighbours per query (Figure 4 shows six)")
+    p.add_argument("--bank-limit", type=int, help="search a fixed random subset of this many training images")
+    p.add_argument("--device", help="where to run the network (default: the run's own)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_pictures)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_evaluate)
     return parser

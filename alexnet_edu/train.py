@@ -41,6 +41,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -461,6 +462,26 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, 
     return {"loss": loss / n, "top1": wrong1 / n, "top5": wrong5 / n}
 
 
+def save_conv1(model: nn.Module, run_dir: Path, epoch: int) -> Optional[Path]:
+    """Keep conv1's kernels after ``epoch`` epochs in ``RUN_DIR/conv1/epoch-NNNN.npy`` (float32, 139 KB for
+    the paper's 96 kernels), for pictures of how the first layer changes over a run; checkpoints are
+    deleted as training goes on, these are not. Networks without a ``conv1`` are skipped."""
+    from .visualize import conv1_weight
+
+    try:
+        weight = conv1_weight(model)
+    except ValueError:  # the small network and torchvision's have no layer of that name
+        return None
+    folder = Path(run_dir) / "conv1"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"epoch-{epoch:04d}.npy"
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        np.save(f, weight.float().numpy())
+    os.replace(tmp, path)
+    return path
+
+
 def _write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> None:
     lines = "".join(json.dumps(row) + "\n" for row in history)
     tmp = run_dir / ".metrics.jsonl.tmp"
@@ -627,6 +648,8 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
     forward = torch.compile(model) if cfg.compile else model
     if main:
         _write_metrics(run_dir, history)
+        if state is None:
+            save_conv1(core, run_dir, 0)  # the kernels before training, for pictures of how they change
 
     writer = None
     if cfg.tensorboard and main:
@@ -788,6 +811,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
             checkpoint(epoch, 0, None)
             if main:
                 _write_metrics(run_dir, history)
+                save_conv1(core, run_dir, epoch)
             if writer is not None:
                 for key in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr"):
                     writer.add_scalar(key.replace("_", "/", 1), row[key], epoch)

@@ -17,7 +17,10 @@ indices), which the tests check, and a function that draws them and returns a ma
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
@@ -234,3 +237,135 @@ def neighbours_figure(rows: Sequence[tuple[np.ndarray, Sequence[np.ndarray]]], t
     if title:
         fig.suptitle(title)
     return fig
+
+
+# --- the small arrays a chapter needs, from a trained run ---------------------------------------
+
+
+def kept_epochs(available: Sequence[int], keep: int = 6) -> list[int]:
+    """At most ``keep`` of the ``available`` epochs for pictures of change: the first, the last, and
+    between them epochs spaced about evenly on a logarithmic scale (early epochs change most)."""
+    available = sorted(set(available))
+    if len(available) <= keep:
+        return available
+    first, last = available[0], available[-1]
+    wanted = {first, last}
+    for i in range(1, keep - 1):  # targets from first+1 to last, geometrically
+        target = (first + 1) * ((last + 1) / (first + 1)) ** (i / (keep - 1)) - 1
+        wanted.add(min(available, key=lambda e: (abs(e - target), e)))
+    return sorted(wanted)
+
+
+def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_side: int = 56,
+                   bank_limit: Optional[int] = None, device: Optional[str] = None, progress: bool = True,
+                   argv: Optional[Sequence[str]] = None) -> tuple[dict, dict[str, np.ndarray]]:
+    """What the pictures of a trained run need, small: ``(record, arrays)``.
+
+    ``arrays``: conv1's kernels after some epochs (``conv1_epoch_NNNN``, float16; from the run's
+    ``conv1/`` folder, and the newest end-of-epoch checkpoint). ``record``: for ``queries_per_class``
+    validation images of each class, their five most probable classes with probabilities, and their
+    ``k`` nearest training images by Euclidean distance between fc7's 4096 activations (after its
+    ReLU, as in §6.1) and between the pixels of the centre patch (shrunk to ``pixel_side``² by
+    averaging) — all by file name, not by index, so they survive another copy of the data; and, over
+    every validation image, how often its ``k`` neighbours share its class, in both spaces. The
+    training images are the bank, as in Figure 4 (``bank_limit``: a fixed random subset).
+    """
+    import torch.nn.functional as F
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+
+    from . import train as training
+    from .provenance import Provenance
+
+    run_dir = Path(run_dir)
+    prov = Provenance(argv)
+    checkpoints = [p for p in training.list_checkpoints(run_dir) if p.name.endswith("-s0000000.pt")]
+    if not checkpoints:
+        raise training.TrainingError(f"{run_dir} has no end-of-epoch checkpoint: train at least one epoch first")
+    state = training.load_checkpoint(checkpoints[-1])
+    run_cfg = training.TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
+    if run_cfg.model not in ("alexnet", "two-tower"):
+        raise ValueError(f"pictures are drawn from the paper's network (alexnet or two-tower), not {run_cfg.model!r}")
+    cfg = training.TrainConfig.from_dict({**asdict(run_cfg), "device": device or run_cfg.device, "devices": None})
+    target = training._device(cfg.device)
+    train_set, val_set, classes = training._datasets(cfg, progress)
+    model = training.build_model(cfg, len(classes))
+    model.load_state_dict(state["model"])
+    if cfg.model == "two-tower":
+        model = model.to_alexnet()  # the same function, one module: fc7 is one layer
+    model = model.to(target).eval()
+
+    # conv1 over training: the run's snapshots, else (older runs) the seeded start and the checkpoint
+    epochs_done = int(state["epoch"])
+    snapshots = {int(p.stem.split("-")[1]): p for p in sorted((run_dir / "conv1").glob("epoch-*.npy"))}
+    kernels: dict[int, np.ndarray] = {e: np.load(p) for e, p in snapshots.items() if e <= epochs_done}
+    if 0 not in kernels:
+        torch.manual_seed(cfg.seed)  # how train() draws the first weights
+        kernels[0] = conv1_weight(training.build_model(cfg, len(classes))).numpy()
+    kernels[epochs_done] = conv1_weight(model).numpy()
+    arrays = {f"conv1_epoch_{e:04d}": kernels[e].astype(np.float16) for e in kept_epochs(list(kernels))}
+
+    # fc7 activations and shrunk pixels of the bank (training images) and of every validation image
+    bank_samples = training._subset(train_set.samples, bank_limit, cfg.seed)
+    centre = val_set.transform
+
+    def describe(samples, what):
+        loader = DataLoader(training.TrainImages(samples, centre, cfg.seed), batch_size=cfg.batch_size,
+                            num_workers=cfg.workers, collate_fn=training._collate_with_indices)
+        feats, pixels, probs, labels, names = [], [], [], [], []
+        with torch.no_grad():
+            for (x, y, _, _), good in tqdm(loader, desc=what, disable=not progress, leave=False):
+                if x is None:
+                    continue
+                found = layer_activations(model, x.to(target), ["relu7", "fc8"])
+                feats.append(found["relu7"])
+                probs.append(found["fc8"].softmax(1))
+                pixels.append(F.adaptive_avg_pool2d(x, pixel_side).flatten(1))
+                labels.append(y)
+                names += [samples[i][0] for i in good]
+        if not names:
+            raise training.TrainingError(f"no readable image among the {what}")
+        return torch.cat(feats), torch.cat(pixels), torch.cat(probs), torch.cat(labels), names
+
+    bank_f, bank_p, _, bank_y, bank_names = describe(bank_samples, "training images (the bank)")
+    val_f, val_p, val_probs, val_y, val_names = describe(val_set.samples, "validation images")
+
+    def agreement(query, bank):
+        nearest = nearest_neighbours(query, bank, k)
+        same = (bank_y[nearest] == val_y[:, None]).double()
+        return nearest, same.mean().item(), same[:, 0].mean().item()
+
+    near_f, share_f, first_f = agreement(val_f, bank_f)
+    near_p, share_p, first_p = agreement(val_p, bank_p)
+
+    # the queries: the first queries_per_class validation images of each class, by file name
+    by_class: dict[int, list[int]] = {}
+    for i in sorted(range(len(val_names)), key=lambda i: Path(val_names[i]).name):
+        by_class.setdefault(int(val_y[i]), []).append(i)
+    queries = [i for c in sorted(by_class) for i in by_class[c][:queries_per_class]]
+
+    def entry(path, label):
+        return {"file": Path(path).name, "class": classes[int(label)]}
+
+    shown = []
+    for i in queries:
+        top = val_probs[i].topk(min(TOP_K, len(classes)))
+        shown.append({**entry(val_names[i], val_y[i]),
+                      "top5": [[classes[c], round(float(p), 4)] for p, c in zip(top.values, top.indices)],
+                      "fc7_neighbours": [entry(bank_names[j], bank_y[j]) for j in near_f[i].tolist()],
+                      "pixel_neighbours": [entry(bank_names[j], bank_y[j]) for j in near_p[i].tolist()]})
+    frequencies = torch.bincount(bank_y, minlength=len(classes)).double() / len(bank_y)
+    record = {
+        "experiment": "pictures", "run": run_dir.name, "checkpoint": checkpoints[-1].name,
+        "epochs_done": epochs_done, "config": asdict(run_cfg), "classes": classes,
+        "run_sessions": json.loads((run_dir / "provenance.json").read_text())["sessions"],
+        "bank_images": len(bank_names), "val_images": len(val_names), "k": k, "pixel_side": pixel_side,
+        "conv1_epochs": kept_epochs(list(kernels)),
+        "neighbours_share_class": {
+            "fc7": share_f, "pixels": share_p, "fc7_nearest": first_f, "pixels_nearest": first_p,
+            # chance: a neighbour drawn at random from the bank has the query's class this often
+            "chance": float(frequencies[val_y].mean())},
+        "queries": shown,
+        "provenance": prov.finish(),
+    }
+    return record, arrays

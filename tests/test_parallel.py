@@ -256,6 +256,14 @@ def test_the_paper_network_on_two_column_devices_trains_resumes_and_is_evaluated
     assert resumed.returncode == 0, resumed.stderr
     state = load_checkpoint(list_checkpoints(run)[-1])
     assert state["epoch"] == 2 and any(k.startswith("columns.1.conv1") for k in state["model"])
+    # conv1's kernels are kept for every epoch (checkpoints are not), both columns in the paper's order
+    assert sorted(p.name for p in (run / "conv1").iterdir()) == ["epoch-0000.npy", "epoch-0001.npy", "epoch-0002.npy"]
+    import numpy as np
+
+    last = torch.from_numpy(np.load(run / "conv1" / "epoch-0002.npy"))
+    assert torch.equal(last, torch.cat([state["model"]["columns.0.conv1.weight"],
+                                        state["model"]["columns.1.conv1.weight"]]))
+    assert not torch.equal(last, torch.from_numpy(np.load(run / "conv1" / "epoch-0000.npy")))
     out = tmp_path / "record.json"
     evaluated = _run(["-m", "alexnet_edu", "evaluate", str(run), "--out", str(out), "--device", "cpu", "--quiet"], cache)
     assert evaluated.returncode == 0, evaluated.stderr

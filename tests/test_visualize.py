@@ -98,3 +98,51 @@ def test_the_figures_draw():
     with pytest.raises(ValueError, match="class names"):
         top5_bars(image, probs, ["a", "b"])
     assert isinstance(neighbours_figure([(image, [image, image])], labels=[("q", ["a", "b"])]), Figure)
+
+
+def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
+    """A tiny two-tower run on random photos; one validation photo also sits, renamed, among the
+    training photos, so it must be its own nearest neighbour in both spaces."""
+    import shutil
+
+    from PIL import Image
+
+    from alexnet_edu import data
+    from alexnet_edu.train import TrainConfig, list_checkpoints, load_checkpoint, train
+    from alexnet_edu.visualize import picture_record
+
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
+    g = torch.Generator().manual_seed(0)
+    root = tmp_path / "data"
+    wnids = [c.wnid for c in data.IMAGENETTE_CLASSES]
+    for split, n in (("train", 3), ("val", 1)):
+        for c, wnid in enumerate(wnids):
+            folder = root / "imagenette2-160" / split / wnid
+            folder.mkdir(parents=True)
+            for i in range(n):
+                pixels = (torch.rand(64, 72, 3, generator=g) * 120 + c * 12).clamp(0, 255).byte().numpy()
+                Image.fromarray(pixels).save(folder / f"{split}_{wnid}_{i}.JPEG", quality=95)
+    twin = root / "imagenette2-160" / "train" / wnids[4] / "twin.JPEG"
+    shutil.copy(root / "imagenette2-160" / "val" / wnids[4] / f"val_{wnids[4]}_0.JPEG", twin)
+    cfg = TrainConfig(dataset="imagenette", model="two-tower", root=str(root), epochs=1, batch_size=10,
+                      workers=0, verify=False, init="caffe")
+    train(cfg, tmp_path / "run", progress=False)
+    record, arrays = picture_record(tmp_path / "run", queries_per_class=1, k=3, pixel_side=8, progress=False)
+
+    assert sorted(arrays) == ["conv1_epoch_0000", "conv1_epoch_0001"]
+    state = load_checkpoint(list_checkpoints(tmp_path / "run")[-1])["model"]
+    final = torch.cat([state["columns.0.conv1.weight"], state["columns.1.conv1.weight"]])
+    assert arrays["conv1_epoch_0001"].dtype == np.float16 and arrays["conv1_epoch_0001"].shape == (96, 3, 11, 11)
+    assert np.allclose(arrays["conv1_epoch_0001"], final.numpy(), atol=1e-3)
+    assert record["classes"] == wnids and record["bank_images"] == 31 and record["val_images"] == 10
+    assert [q["class"] for q in record["queries"]] == wnids  # one query per class
+    query = next(q for q in record["queries"] if q["class"] == wnids[4])
+    assert query["pixel_neighbours"][0]["file"] == "twin.JPEG" and query["fc7_neighbours"][0]["file"] == "twin.JPEG"
+    for q in record["queries"]:
+        assert len(q["fc7_neighbours"]) == len(q["pixel_neighbours"]) == 3
+        assert all(n["file"].split("_")[1] == n["class"] for n in q["fc7_neighbours"] if n["file"] != "twin.JPEG")
+        probs = [p for _, p in q["top5"]]
+        assert len(probs) == 5 and probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+    share = record["neighbours_share_class"]
+    assert 0 <= share["fc7"] <= 1 and 0 <= share["pixels"] <= 1
+    assert share["chance"] == pytest.approx(sum((4 if c == 4 else 3) / 31 for c in range(10)) / 10)
