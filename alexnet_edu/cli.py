@@ -395,6 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "matrix, top-5 per validation file; never the weights")
     p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
     p.add_argument("--device", help="evaluate here instead of on the run's own device(s), for example cpu")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_evaluate)
 
     p = commands.add_parser("pictures", help="the small arrays the book's pictures need, from a trained run: conv1 "
                             "kernels, top-5 predictions and nearest neighbours by file name (Figures 3 and 4)")
@@ -406,8 +408,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="where to run the network (default: the run's own)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_pictures)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_evaluate)
     return parser
 
 

@@ -1,5 +1,7 @@
 """The picture functions: the numbers behind each figure, and that the figures draw."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -128,6 +130,18 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
                       workers=0, verify=False, init="caffe")
     train(cfg, tmp_path / "run", progress=False)
     record, arrays = picture_record(tmp_path / "run", queries_per_class=1, k=3, pixel_side=8, progress=False)
+    # the command writes the same record and arrays, the arrays beside the record
+    from alexnet_edu import cli
+
+    out = tmp_path / "pictures.json"
+    assert cli.main(["pictures", str(tmp_path / "run"), "--out", str(out), "--queries-per-class", "1", "--k", "3",
+                     "--quiet"]) == 0
+    written = json.loads(out.read_text())
+    assert written["arrays_file"] == "pictures.npz" and written["queries"][0]["file"] == record["queries"][0]["file"]
+    with np.load(tmp_path / "pictures.npz") as saved:
+        assert sorted(saved.files) == sorted(arrays)
+        assert np.array_equal(saved["conv1_epoch_0001"], arrays["conv1_epoch_0001"])
+    assert cli.main(["pictures", str(tmp_path / "run"), "--out", str(tmp_path / "p.npz")]) == 2  # not a .json
 
     assert sorted(arrays) == ["conv1_epoch_0000", "conv1_epoch_0001"]
     state = load_checkpoint(list_checkpoints(tmp_path / "run")[-1])["model"]
