@@ -7,6 +7,7 @@
     python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
     python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: pooling, dropout
     python -m alexnet_edu tencrop --out book/results/ten_crop.json          # centre vs ten patches
+    python -m alexnet_edu ensemble --out book/results/ensemble.json         # 1 to 5 networks averaged
     python -m alexnet_edu train --dataset imagenette --out runs/imagenette    # the paper's recipe (§5)
     python -m alexnet_edu train --resume runs/imagenette                      # continue where it stopped
     python -m alexnet_edu train --recipe alexnet-2012 --out runs/ilsvrc2012   # ImageNet on two GPUs, as in 2012
@@ -191,6 +192,25 @@ def _tencrop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ensemble(args: argparse.Namespace) -> int:
+    from . import experiments
+
+    settings = {"crop": args.crop, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
+                "test_limit": args.test_limit}
+    previous, save = _resumable(args, "ensemble", settings, extendable=("seeds",))
+    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
+    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
+    data_record = _data_record(args.root, train, test)
+    result = experiments.ensemble(train, test, crop=args.crop, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
+                                  store=data.cache_dir() / "ensemble", previous=previous,
+                                  on_run=lambda partial: save({"data": data_record, **partial}))
+    save({"data": data_record, **result}, complete=True)
+    one, every = result["ensembles"][0], result["ensembles"][-1]
+    print(f"top-1 test error: one network {one['top1']['mean']:.2%} (mean of {one['subsets']}), all "
+          f"{every['members']} averaged {every['top1']['mean']:.2%}; wrote {args.out}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from .parallel import DistributedSetupError
     from .train import TrainConfig, TrainingError, recipe, train
@@ -335,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
     _seeded_runs(p, lr=0.001, root_help=root_help)
     p.set_defaults(func=_tencrop)
+
+    p = commands.add_parser("ensemble", help="§6: the small CIFAR-10 network trained once per seed, and their "
+                            "softmax averaged: the error of 1, 2, … networks")
+    p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
+    _seeded_runs(p, lr=0.001, root_help=root_help)
+    p.set_defaults(func=_ensemble, seeds=[0, 1, 2, 3, 4])
 
     from .train import INITS, MODELS, RECIPES, SIZES, VAL_SPLIT, TrainConfig
 

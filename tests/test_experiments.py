@@ -267,3 +267,39 @@ def test_an_ablation_given_another_seed_trains_only_that_seed(tmp_path, monkeypa
     assert cli_main(common + ["--seeds", "0,1"]) == 0 and seeds == [0, 0, 1, 1]
     record = json.loads(out.read_text())
     assert record["complete"] and record["runs"][:2] == first and record["settings"]["seeds"] == [0, 1]
+
+
+def test_ensemble_errors_average_the_softmax_over_every_choice_of_networks():
+    from alexnet_edu.experiments import ensemble_errors
+
+    labels = torch.tensor([0, 1, 2])
+    # each network is sure and right on two images, and leans to a wrong class on the third
+    a = torch.tensor([[0.9, 0.1, 0.0], [0.0, 0.9, 0.1], [0.0, 0.6, 0.4]])  # wrong on image 2
+    b = torch.tensor([[0.4, 0.6, 0.0], [0.0, 0.9, 0.1], [0.0, 0.1, 0.9]])  # wrong on image 0
+    c = torch.tensor([[0.9, 0.0, 0.1], [0.6, 0.4, 0.0], [0.0, 0.1, 0.9]])  # wrong on image 1
+    rows = ensemble_errors([a, b, c], labels, ks=(1, 2))
+    assert [r["members"] for r in rows] == [1, 2, 3] and [r["subsets"] for r in rows] == [3, 3, 1]
+    assert rows[0]["top1"] == {"mean": pytest.approx(1 / 3), "min": 1 / 3, "max": 1 / 3, "first": 1 / 3}
+    # any two average out each other's mistake: (a+b)/2 on image 2 is 0.35 vs 0.65, right; and so on
+    assert rows[1]["top1"]["max"] == 0.0 and rows[2]["top1"]["first"] == 0.0
+    assert rows[0]["top2"]["mean"] == 0.0  # the right class is always second at worst
+
+
+def test_ensemble_trains_one_network_per_seed_and_resumes_from_the_stored_softmax(tmp_path, monkeypatch):
+    from alexnet_edu import experiments
+
+    g = torch.Generator().manual_seed(0)
+    train = (torch.randint(0, 256, (256, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(256) % 10)
+    test = (torch.randint(0, 256, (100, 3, 32, 32), generator=g, dtype=torch.uint8), torch.arange(100) % 10)
+    result = experiments.ensemble(train, test, lr=0.01, epochs=0.5, seeds=[0, 1], store=tmp_path, progress=False)
+    assert [r["seed"] for r in result["runs"]] == [0, 1] and len(list(tmp_path.glob("ensemble-*.pt"))) == 2
+    one = [r["test"]["top1"]["mean"] for r in result["runs"]]
+    assert result["ensembles"][0]["top1"]["mean"] == pytest.approx(sum(one) / 2)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished seed was trained again")
+
+    monkeypatch.setattr(experiments, "train_small", no_training)
+    again = experiments.ensemble(train, test, lr=0.01, epochs=0.5, seeds=[0, 1], store=tmp_path, progress=False,
+                                 previous=result["runs"])
+    assert again["ensembles"] == result["ensembles"]
