@@ -60,6 +60,10 @@ from .ten_crop import (  # chapter 41
     check_ten_crop_origin,
     check_ten_crop_coverage,
 )
+from .first_layer import (  # chapter 42
+    check_colour_fraction,
+    check_mosaic_cell,
+)
 
 __all__ = [
     "check_topk_error",
@@ -95,4 +99,6 @@ __all__ = [
     "check_process_share",
     "check_ten_crop_origin",
     "check_ten_crop_coverage",
+    "check_colour_fraction",
+    "check_mosaic_cell",
 ]
