@@ -256,7 +256,13 @@ def kept_epochs(available: Sequence[int], keep: int = 6) -> list[int]:
     return sorted(wanted)
 
 
-def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_side: int = 56,
+# the stages of the paper's network whose maps a chapter shows: each conv layer, and after conv1 and
+# conv2 what the ReLU and the LRN make of them
+MAP_STAGES = ("conv1", "relu1", "lrn1", "conv2", "relu2", "lrn2", "conv3", "relu3", "conv4", "relu4", "conv5",
+              "relu5")
+
+
+def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_side: int = 56, maps_per_column: int = 8,
                    bank_limit: Optional[int] = None, device: Optional[str] = None, progress: bool = True,
                    argv: Optional[Sequence[str]] = None) -> tuple[dict, dict[str, np.ndarray]]:
     """What the pictures of a trained run need, small: ``(record, arrays)``.
@@ -268,7 +274,10 @@ def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_sid
     ReLU, as in §6.1) and between the pixels of the centre patch (shrunk to ``pixel_side``² by
     averaging) — all by file name, not by index, so they survive another copy of the data; and, over
     every validation image, how often its ``k`` neighbours share its class, in both spaces. The
-    training images are the bank, as in Figure 4 (``bank_limit``: a fixed random subset).
+    training images are the bank, as in Figure 4 (``bank_limit``: a fixed random subset). Inside the
+    layers: for the first query photograph, the first ``maps_per_column`` maps of each column at every
+    stage of :data:`MAP_STAGES` (``maps_<stage>``, float16), and per stage the share of zeros and of
+    positive values and the root mean square, over all its maps.
     """
     import torch.nn.functional as F
     from torch.utils.data import DataLoader
@@ -347,6 +356,21 @@ def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_sid
     def entry(path, label):
         return {"file": Path(path).name, "class": classes[int(label)]}
 
+    # inside the layers: one photograph (the first query) through every stage, a few maps of each column
+    photo_path = val_names[queries[0]]
+    photo = training.TrainImages([(photo_path, int(val_y[queries[0]]))], centre, cfg.seed)[0][0]
+    stages = layer_activations(model, photo[None].to(target), MAP_STAGES)
+    maps: dict[str, dict] = {}
+    for name in MAP_STAGES:
+        full = stages[name][0].float()
+        half = full.shape[0] // NUM_COLUMNS
+        channels = list(range(maps_per_column)) + list(range(half, half + maps_per_column))
+        arrays[f"maps_{name}"] = full[channels].numpy().astype(np.float16)
+        maps[name] = {"shape": list(full.shape), "channels": channels,
+                      "zero_fraction": float((full == 0).double().mean()),
+                      "positive_fraction": float((full > 0).double().mean()),
+                      "rms": float(full.double().pow(2).mean().sqrt())}
+
     shown = []
     for i in queries:
         top = val_probs[i].topk(min(TOP_K, len(classes)))
@@ -366,6 +390,7 @@ def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_sid
             # chance: a neighbour drawn at random from the bank has the query's class this often
             "chance": float(frequencies[val_y].mean())},
         "queries": shown,
+        "maps": {"file": Path(photo_path).name, "class": classes[int(val_y[queries[0]])], "stages": maps},
         "provenance": prov.finish(),
     }
     return record, arrays

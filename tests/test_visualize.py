@@ -143,7 +143,7 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
         assert np.array_equal(saved["conv1_epoch_0001"], arrays["conv1_epoch_0001"])
     assert cli.main(["pictures", str(tmp_path / "run"), "--out", str(tmp_path / "p.npz")]) == 2  # not a .json
 
-    assert sorted(arrays) == ["conv1_epoch_0000", "conv1_epoch_0001"]
+    assert sorted(a for a in arrays if a.startswith("conv1")) == ["conv1_epoch_0000", "conv1_epoch_0001"]
     state = load_checkpoint(list_checkpoints(tmp_path / "run")[-1])["model"]
     final = torch.cat([state["columns.0.conv1.weight"], state["columns.1.conv1.weight"]])
     assert arrays["conv1_epoch_0001"].dtype == np.float16 and arrays["conv1_epoch_0001"].shape == (96, 3, 11, 11)
@@ -157,6 +157,20 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
         assert all(n["file"].split("_")[1] == n["class"] for n in q["fc7_neighbours"] if n["file"] != "twin.JPEG")
         probs = [p for _, p in q["top5"]]
         assert len(probs) == 5 and probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+    # inside the layers: 8 + 8 maps of each stage of the first query's photograph
+    from alexnet_edu.visualize import MAP_STAGES
+
+    assert record["maps"]["file"] == record["queries"][0]["file"]
+    assert arrays["maps_conv1"].shape == (16, 55, 55) and arrays["maps_relu5"].shape == (16, 13, 13)
+    assert record["maps"]["stages"]["conv2"]["channels"] == list(range(8)) + list(range(128, 136))
+    for stage in MAP_STAGES:
+        info = record["maps"]["stages"][stage]
+        assert info["zero_fraction"] + info["positive_fraction"] <= 1.0 + 1e-12
+        if stage.startswith("relu"):  # a ReLU's outputs are never negative: zero or positive
+            assert info["zero_fraction"] + info["positive_fraction"] == pytest.approx(1.0)
+            assert (arrays[f"maps_{stage}"] >= 0).all()
+    relu1 = arrays["maps_relu1"].astype(np.float32)
+    assert np.allclose(relu1, np.maximum(arrays["maps_conv1"].astype(np.float32), 0), atol=1e-3)
     share = record["neighbours_share_class"]
     assert 0 <= share["fc7"] <= 1 and 0 <= share["pixels"] <= 1
     assert share["chance"] == pytest.approx(sum((4 if c == 4 else 3) / 31 for c in range(10)) / 10)
