@@ -64,6 +64,11 @@ from .first_layer import (  # chapter 42
     check_colour_fraction,
     check_mosaic_cell,
 )
+from .neighbours import (  # chapter 43
+    check_nearest_neighbours,
+    check_share_same_class,
+    check_chance_share,
+)
 
 __all__ = [
     "check_topk_error",
@@ -101,4 +106,7 @@ __all__ = [
     "check_ten_crop_coverage",
     "check_colour_fraction",
     "check_mosaic_cell",
+    "check_nearest_neighbours",
+    "check_share_same_class",
+    "check_chance_share",
 ]
