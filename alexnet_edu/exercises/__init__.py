@@ -69,6 +69,11 @@ from .neighbours import (  # chapter 43
     check_share_same_class,
     check_chance_share,
 )
+from .inside import (  # chapter 44
+    check_map_size,
+    check_relu_zero_share,
+    check_lrn_value,
+)
 
 __all__ = [
     "check_topk_error",
@@ -109,4 +114,7 @@ __all__ = [
     "check_nearest_neighbours",
     "check_share_same_class",
     "check_chance_share",
+    "check_map_size",
+    "check_relu_zero_share",
+    "check_lrn_value",
 ]
