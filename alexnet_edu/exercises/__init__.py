@@ -74,6 +74,11 @@ from .inside import (  # chapter 44
     check_relu_zero_share,
     check_lrn_value,
 )
+from .ensembles import (  # chapter 45
+    check_ensemble_prediction,
+    check_ensemble_error,
+    check_majority_error,
+)
 
 __all__ = [
     "check_topk_error",
@@ -117,4 +122,7 @@ __all__ = [
     "check_map_size",
     "check_relu_zero_share",
     "check_lrn_value",
+    "check_ensemble_prediction",
+    "check_ensemble_error",
+    "check_majority_error",
 ]
