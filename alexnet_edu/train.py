@@ -851,20 +851,10 @@ def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
 
     A layer at 0 is *dead*: it passes no signal up and no gradient down, so nothing below it can
     learn any more, and the network's output no longer depends on the image (loss ln C)."""
-    found: dict[str, float] = {}
-    hooks = [module.register_forward_hook(
-        lambda mod, inputs, out, name=name: found.__setitem__(name, (out > 0).float().mean().item()))
-        for name, module in model.named_modules() if isinstance(module, nn.ReLU)]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(images)
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(was_training)
-    return found
+    from .visualize import layer_activations
+
+    relus = [name for name, module in model.named_modules() if isinstance(module, nn.ReLU)]
+    return {name: (out > 0).float().mean().item() for name, out in layer_activations(model, images, relus).items()}
 
 
 # --- the small record a chapter loads ------------------------------------------------------------
