@@ -9,11 +9,11 @@ The same four-layer network (three conv layers and one fully-connected layer, li
 CIFAR-10 example) also tests LRN (§3.3), overlapping pooling (§3.4), dropout (§4.2) and ten-patch
 testing (§4.1) at a scale a laptop affords.
 
-    python -m alexnet_edu figure1 --out book/results/figure1.json
-    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json
-    python -m alexnet_edu ablation pooling --out book/results/ablation_pooling.json
-    python -m alexnet_edu ablation dropout --out book/results/ablation_dropout.json
-    python -m alexnet_edu tencrop --out book/results/ten_crop.json
+    python -m alexnet_edu figure1 --out alexnet_edu/records/figure1.json
+    python -m alexnet_edu ablation lrn --out alexnet_edu/records/ablation_lrn.json
+    python -m alexnet_edu ablation pooling --out alexnet_edu/records/ablation_pooling.json
+    python -m alexnet_edu ablation dropout --out alexnet_edu/records/ablation_dropout.json
+    python -m alexnet_edu tencrop --out alexnet_edu/records/ten_crop.json
 """
 
 from __future__ import annotations

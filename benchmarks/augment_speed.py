@@ -1,6 +1,6 @@
 """Images per second per CPU core of the paper's training pipeline, step by step, on Imagenette.
 
-    python benchmarks/augment_speed.py --out book/results/augment_speed.json [--images 500] [--root DIR]
+    python benchmarks/augment_speed.py --out alexnet_edu/records/augment_speed.json [--images 500] [--root DIR]
 
 Each step is timed as the whole pipeline up to it, in one process with one PyTorch thread, over
 the same ``--images`` training photos (a fixed random subset), after one warm-up pass:

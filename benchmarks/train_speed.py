@@ -1,6 +1,6 @@
 """Training steps per second of the paper's network, one network and two columns, with its memory.
 
-    python benchmarks/train_speed.py --out book/results/train_speed_cpu.json [--batch-size 128] [--steps 5]
+    python benchmarks/train_speed.py --out alexnet_edu/records/train_speed_cpu.json [--batch-size 128] [--steps 5]
 
 Times whole training steps (forward, backward, the paper's SGD update) on random 227×227 images
 already in memory, so the number is the network's cost alone, without JPEG decoding or
