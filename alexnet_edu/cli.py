@@ -2,18 +2,19 @@
 
     python -m alexnet_edu download imagenette [--size 320] [--root DIR]
     python -m alexnet_edu download cifar10 [--root DIR]
+    python -m alexnet_edu download imagenette cifar10 --if-missing   # what the book needs, unless present
     python -m alexnet_edu download imagenet      # prints how to obtain ILSVRC-2012
     python -m alexnet_edu where                  # which datasets are found, and where
-    python -m alexnet_edu figure1 --out book/results/figure1.json         # ReLU vs tanh (Figure 1)
-    python -m alexnet_edu ablation lrn --out book/results/ablation_lrn.json  # or: pooling, dropout
-    python -m alexnet_edu tencrop --out book/results/ten_crop.json          # centre vs ten patches
-    python -m alexnet_edu ensemble --out book/results/ensemble.json         # 1 to 5 networks averaged
+    python -m alexnet_edu figure1 --out alexnet_edu/records/figure1.json         # ReLU vs tanh (Figure 1)
+    python -m alexnet_edu ablation lrn --out alexnet_edu/records/ablation_lrn.json  # or: pooling, dropout
+    python -m alexnet_edu tencrop --out alexnet_edu/records/ten_crop.json          # centre vs ten patches
+    python -m alexnet_edu ensemble --out alexnet_edu/records/ensemble.json         # 1 to 5 networks averaged
     python -m alexnet_edu train --dataset imagenette --out runs/imagenette    # the paper's recipe (§5)
     python -m alexnet_edu train --resume runs/imagenette                      # continue where it stopped
     python -m alexnet_edu train --recipe alexnet-2012 --out runs/ilsvrc2012   # ImageNet on two GPUs, as in 2012
     torchrun --nproc-per-node 8 -m alexnet_edu train --recipe alexnet-2012-ddp --distributed --out runs/ddp
-    python -m alexnet_edu evaluate runs/imagenette --out book/results/train_imagenette.json
-    python -m alexnet_edu pictures runs/imagenette --out book/results/pictures_imagenette.json
+    python -m alexnet_edu evaluate runs/imagenette --out alexnet_edu/records/train_imagenette.json
+    python -m alexnet_edu pictures runs/imagenette --out alexnet_edu/records/pictures_imagenette.json
 """
 
 from __future__ import annotations
@@ -26,29 +27,25 @@ from . import data
 
 
 def _download(args: argparse.Namespace) -> int:
-    try:
-        folder = data.download(args.dataset, root=args.root, size=args.size)
-    except (data.DataNotFoundError, NotADirectoryError, ValueError) as err:
-        print(err, file=sys.stderr)
-        return 1
-    except RuntimeError as err:  # torchvision: "File not found or corrupted." after a bad MD5
-        print(
-            f"Download of {args.dataset} failed: {err}\n"
-            f"The archive does not match its published MD5 checksum (a damaged or cut-off transfer). "
-            f"Run the same command again: a damaged archive is fetched anew.",
-            file=sys.stderr,
-        )
-        return 1
-    except OSError as err:  # no network, refused connection, disk full, ...
-        print(
-            f"Download of {args.dataset} failed: {err}\n"
-            f"Check your internet connection and the free space in the data root, then run the same "
-            f"command again. Without internet, copy the official archive into the data root by hand.",
-            file=sys.stderr,
-        )
-        return 1
-    print(f"{args.dataset} is ready in {folder}")
-    return 0
+    if args.size is not None and "imagenette" not in args.datasets:
+        print("--size applies to Imagenette only", file=sys.stderr)
+        return 2
+    status = 0
+    for name in dict.fromkeys(args.datasets):
+        if name == "imagenet":  # its licence asks every user to register: say how, and where it goes
+            print(data.imagenet_instructions(args.root))
+            continue
+        size = args.size if name == "imagenette" else None
+        try:
+            if args.if_missing:
+                folder, layout = data.ensure(name, args.root, size, progress=not args.quiet)
+                print(f"{name} is ready in {folder} ({layout.description})")
+            else:
+                print(f"{name} is ready in {data.download(name, args.root, size, progress=not args.quiet)}")
+        except (data.DataNotFoundError, ValueError, OSError) as err:  # DownloadError is an OSError
+            print(f"error: {name}: {err}", file=sys.stderr)
+            status = 1
+    return status
 
 
 def _where(args: argparse.Namespace) -> int:
@@ -298,8 +295,8 @@ def _pictures(args: argparse.Namespace) -> int:
 # TrainConfig fields the train command sets from options of the same name
 _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
                   "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
-                  "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "channels_last", "compile", "checkpoint_every",
-                  "keep_checkpoints", "tensorboard")
+                  "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "dtype", "channels_last", "compile",
+                  "checkpoint_every", "keep_checkpoints", "tensorboard")
 
 
 def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
@@ -320,13 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("download", help="download a dataset's official archive (checksum verified)")
-    p.add_argument("dataset", choices=sorted(data.SPLITS))
+    sizes = ", ".join(f"{key[1]}: {a.filename} {a.size_text}" for key, a in data.ARCHIVES.items() if key[0] == "imagenette")
+    p = commands.add_parser("download", help="download datasets' official archives (checksums verified); for "
+                            "imagenet, print how to obtain it")
+    p.add_argument("datasets", nargs="+", choices=sorted(data.SPLITS), metavar="DATASET",
+                   help=f"one or more of {', '.join(sorted(data.SPLITS))} (cifar10: "
+                        f"{data.ARCHIVES[('cifar10', None)].size_text})")
     p.add_argument("--root", help=f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})")
-    p.add_argument(
-        "--size", choices=sorted(data.IMAGENETTE_DOWNLOAD_SIZES),
-        help="Imagenette only: full size, shorter side 320 (the default) or shorter side 160",
-    )
+    p.add_argument("--size", choices=data.IMAGENETTE_DOWNLOAD_SIZES,
+                   help=f"Imagenette only (default {data.DEFAULT_IMAGENETTE_SIZE}; {sizes})")
+    p.add_argument("--if-missing", action="store_true",
+                   help="download only what the data root lacks: a complete copy in any layout (an offline copy "
+                        "included) is kept as it is")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_download)
 
     p = commands.add_parser("where", help="show the data root and which datasets are found in it")
@@ -406,6 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "whole network per process, for torchrun); other options override it")
     p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
                    help="mixed precision (default: on for CUDA, off on CPU)")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="float32 (default), or float64 to compare two "
+                   "ways of training exactly (two processes against one, say): rounding then stays near 1e-16")
     p.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends only)")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,10 +111,6 @@ LAYOUTS: dict[str, tuple[Layout, ...]] = {
         Layout("ILSVRC2012", "ilsvrc", "ILSVRC-2012: train/<wnid>/ and val/<wnid>/, or torchvision's archives"),
     ),
 }
-
-# Imagenette sizes that `python -m alexnet_edu download imagenette --size` accepts, mapped to
-# torchvision's names for them (torchvision.datasets.Imagenette holds the URLs and checksums).
-IMAGENETTE_DOWNLOAD_SIZES = {"full": "full", "320": "320px", "160": "160px"}
 
 ILSVRC_ARCHIVES = {
     "devkit": "ILSVRC2012_devkit_t12.tar.gz",
@@ -211,10 +208,16 @@ def _expected_classes(name: str) -> Optional[list[str]]:
     return None  # ImageNet: 1000 WordNet ids, checked by count and form
 
 
+def imagenet_instructions(root: Optional[PathLike] = None) -> str:
+    """How to obtain ILSVRC-2012 by hand and where to put it in the data root."""
+    return IMAGENET_INSTRUCTIONS.format(folder=resolve_root(root)[0] / "imagenet", **ILSVRC_ARCHIVES)
+
+
 def _fix_hint(name: str, root: Path) -> str:
     if name == "imagenet":
-        return IMAGENET_INSTRUCTIONS.format(folder=root / "imagenet", **ILSVRC_ARCHIVES)
-    return f"To download it, run:\n    {download_command(name, root)}"
+        return imagenet_instructions(root)
+    archive = archive_for(name)
+    return f"To download it ({archive.filename}, {archive.size_text}), run:\n    {download_command(name, root)}"
 
 
 def _incomplete(name: str, split: str, where: Path, problem: str, root: Path, extra: bool = False) -> DataNotFoundError:
@@ -228,8 +231,8 @@ def _incomplete(name: str, split: str, where: Path, problem: str, root: Path, ex
     elif layout.folder in ("imagenette2-224", "cifar10-jpeg"):  # copies we did not make
         remedy = (f"This copy is not an official download: restore it from its source, or download the "
                   f"official archive instead:\n    {download_command(name, root)}")
-    else:  # an interrupted download or unpacking: torchvision unpacks the kept archive again
-        remedy = f"Run the download again; it unpacks the archive over the incomplete folder:\n    {download_command(name, root)}"
+    else:  # a folder changed after its download: downloading again replaces it
+        remedy = f"Run the download again; it replaces the incomplete folder:\n    {download_command(name, root)}"
     return DataNotFoundError(f"{name} ({split}) in {where} is incomplete: {problem}.\n{remedy}")
 
 
@@ -278,16 +281,62 @@ def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, 
     return dataset
 
 
-def _cifar_batches(split: str, folder: Path, transform, root: Path) -> Dataset:
-    from torchvision.datasets import CIFAR10
+class CIFAR10Batches(Dataset):
+    """CIFAR-10 in its official layout, ``cifar-10-batches-py/``: pickled batches of 10,000 images
+    (``data_batch_1`` … ``data_batch_5`` for training, ``test_batch``) and ``batches.meta`` with the
+    class names. ``.data`` holds the images as one uint8 array (N, 32, 32, 3), ``.targets`` the labels;
+    an item is a PIL RGB image (or ``transform(image)``) and its label, as with an image folder.
+
+    The archive was checked against its MD5 when it was downloaded; here every file must unpickle to
+    the documented structure, which a truncated or damaged file does not.
+    """
+
+    TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
+    TEST = ("test_batch",)
+
+    def __init__(self, folder: PathLike, split: str, transform: Optional[Callable] = None) -> None:
+        import pickle
+
+        import numpy as np
+
+        folder = Path(folder)
+        images, labels = [], []
+        for name in (self.TRAIN if split == "train" else self.TEST):
+            with open(folder / name, "rb") as f:
+                batch = pickle.load(f, encoding="latin1")  # Python 2 pickles holding NumPy arrays
+            pixels = np.asarray(batch["data"], dtype=np.uint8)
+            if pixels.ndim != 2 or pixels.shape[1] != 3 * 32 * 32 or len(batch["labels"]) != len(pixels):
+                raise ValueError(f"{name}: not a CIFAR-10 batch of 32×32 colour images")
+            images.append(pixels.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))  # rows are R, G, B planes
+            labels.extend(int(v) for v in batch["labels"])
+        with open(folder / "batches.meta", "rb") as f:
+            self.classes = [str(c) for c in pickle.load(f, encoding="latin1")["label_names"]]
+        self.data, self.targets, self.transform = np.ascontiguousarray(np.concatenate(images)), labels, transform
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        image = Image.fromarray(self.data[index])
+        return (self.transform(image) if self.transform is not None else image), self.targets[index]
+
+
+def _cifar_batches(split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
+    import pickle
 
     try:
-        # torchvision reads the official pickled batches and checks each file's MD5.
-        return CIFAR10(str(folder.parent), train=(split == "train"), transform=transform, download=False)
-    except RuntimeError:
-        raise _incomplete(
-            "cifar10", split, folder, "a batch file is missing or fails its MD5 checksum", root
-        ) from None
+        dataset = CIFAR10Batches(folder, split, transform)
+    except (OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError, TypeError, IndexError) as err:
+        raise _incomplete("cifar10", split, folder, f"a batch file is missing or damaged ({type(err).__name__}: "
+                          f"{err})", root) from None
+    if dataset.classes != list(CIFAR10_CLASSES):
+        raise _incomplete("cifar10", split, folder, f"batches.meta names other classes: {dataset.classes}", root)
+    expected = EXPECTED_IMAGES[("cifar10", split)]
+    if verify and len(dataset) != expected:
+        raise _incomplete("cifar10", split, folder, f"{len(dataset):,} images instead of {expected:,}", root)
+    return dataset
 
 
 def _ilsvrc(split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
@@ -351,7 +400,7 @@ def load_dataset(
 
     The returned dataset is a ``torchvision.datasets.ImageFolder`` (``.samples`` lists the files,
     ``.classes`` the folder names, which are WordNet ids for ImageNet and Imagenette), except for
-    CIFAR-10's official pickled batches, read with ``torchvision.datasets.CIFAR10``.
+    CIFAR-10's official pickled batches, read by :class:`CIFAR10Batches` (``.data``, ``.targets``).
     """
     folder, layout = find_dataset(name, split, root)
     try:
@@ -371,61 +420,235 @@ def load_dataset(
 def _read(name: str, split: str, folder: Path, layout: Layout, transform, verify: bool) -> Dataset:
     base = folder.parent
     if layout.kind == "cifar-batches":
-        return _cifar_batches(split, folder, transform, base)  # fixed files, checked by MD5
+        return _cifar_batches(split, folder, transform, verify, base)
     if layout.kind == "ilsvrc":
         return _ilsvrc(split, folder, transform, verify, base)
     return _image_folder(name, split, folder, transform, verify, base)
 
 
-def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = None) -> Path:
-    """Download and unpack a dataset's official archive into the data root; return its folder.
+@dataclass(frozen=True)
+class Archive:
+    """An official archive: where it is, its published MD5, its size, and the folder it unpacks to."""
 
-    torchvision's download code fetches the archive (with a progress bar) and checks its MD5
-    before unpacking; an archive already present and intact is not fetched again, and a folder
-    that is already complete is left as it is. An incomplete folder (an interrupted unpacking) is
-    unpacked again from the archive. ImageNet cannot be downloaded automatically (see
-    :data:`IMAGENET_INSTRUCTIONS`). ``size`` is Imagenette's: ``"full"``, ``"320"`` (default) or
-    ``"160"``.
-    """
-    from torchvision.datasets.utils import download_and_extract_archive
+    url: str
+    md5: str
+    bytes: int
+    folder: str
 
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def size_text(self) -> str:
+        """The size as a reader would say it: "342 MB", "1.6 GB"."""
+        return f"{self.bytes / 1e9:.1f} GB" if self.bytes >= 1e9 else f"{self.bytes / 1e6:.0f} MB"
+
+
+# The official archives. URLs and MD5s are torchvision's (datasets.Imagenette._ARCHIVES, datasets.CIFAR10).
+# The byte counts are those listed for these files elsewhere (Imagenette: Hugging Face's frgfm/imagenette
+# dataset card; CIFAR-10: the size torchvision's download reports), not measured here: they only tell a
+# user what a download costs before it starts; the progress bar shows the server's own size.
+ARCHIVES: dict[tuple[str, Optional[str]], Archive] = {
+    ("imagenette", "full"): Archive("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2.tgz",
+                                    "fe2fc210e6bb7c5664d602c3cd71e612", 1_557_161_267, "imagenette2"),
+    ("imagenette", "320"): Archive("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz",
+                                   "3df6f0d01a2c9592104656642f5e78a3", 341_663_724, "imagenette2-320"),
+    ("imagenette", "160"): Archive("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz",
+                                   "e793b78cc4c9e9a4ccc0c1155377a412", 99_003_388, "imagenette2-160"),
+    ("cifar10", None): Archive("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                               "c58f30108f718f92721af3b95e74349a", 170_498_071, "cifar-10-batches-py"),
+}
+# Imagenette sizes that `python -m alexnet_edu download imagenette --size` accepts; 320 keeps enough
+# pixels for the paper's 256-pixel rescaling without downloading the full-size photos.
+IMAGENETTE_DOWNLOAD_SIZES = ("full", "320", "160")
+DEFAULT_IMAGENETTE_SIZE = "320"
+
+
+class DownloadError(OSError):
+    """A download that could not be completed; the message says why and what to do. Nothing
+    half-downloaded or half-unpacked is left behind."""
+
+
+def archive_for(name: str, size: Optional[str] = None) -> Archive:
+    """The official archive of dataset ``name`` (Imagenette: of ``size``, default 320)."""
     _check_name(name)
-    base, _ = resolve_root(root)
     if name == "imagenet":
-        raise DataNotFoundError(_fix_hint("imagenet", base))
-    if base.exists() and not base.is_dir():
-        raise NotADirectoryError(f"{base} is a file: the data root must be a folder (pass another --root)")
+        raise DataNotFoundError(_fix_hint("imagenet", resolve_root()[0]))
     if name == "imagenette":
-        size = "320" if size is None else size
+        size = DEFAULT_IMAGENETTE_SIZE if size is None else str(size)
         if size not in IMAGENETTE_DOWNLOAD_SIZES:
             raise ValueError(f"unknown Imagenette size {size!r}: choose one of {', '.join(IMAGENETTE_DOWNLOAD_SIZES)}")
-        from torchvision.datasets import Imagenette
+        return ARCHIVES[("imagenette", size)]
+    if size is not None:
+        raise ValueError(f"--size applies to Imagenette only, not to {name}")
+    return ARCHIVES[(name, None)]
 
-        url, md5 = Imagenette._ARCHIVES[IMAGENETTE_DOWNLOAD_SIZES[size]]  # torchvision's URLs and MD5s
-        folder_name = Path(url).name.split(".")[0]
-    else:
-        if size is not None:
-            raise ValueError(f"--size applies to Imagenette only, not to {name}")
-        from torchvision.datasets import CIFAR10
 
-        url, md5, folder_name = CIFAR10.url, CIFAR10.tgz_md5, CIFAR10.base_folder
-    folder = base / folder_name
-    layout = next(layout for layout in LAYOUTS[name] if layout.folder == folder_name)
-
-    def check() -> None:  # fail now, not in the middle of a chapter, if anything is missing
+def find_complete(name: str, root: Optional[PathLike] = None) -> Optional[tuple[Path, Layout]]:
+    """The folder and layout of ``name`` in the data root when every split of it loads (any layout:
+    an official download or an offline copy), else ``None``."""
+    try:
+        folder, layout = find_dataset(name, SPLITS[name][0], root)
         for split in SPLITS[name]:
-            _read(name, split, folder, layout, transform=None, verify=True)
+            load_dataset(name, split, root)
+    except DataNotFoundError:
+        return None
+    return folder, layout
+
+
+def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = None, *,
+             progress: bool = True) -> Path:
+    """Download and unpack a dataset's official archive into the data root; return its folder.
+
+    The archive is fetched (with a progress bar) into a hidden temporary file and checked against its
+    published MD5 before anything is unpacked; it is unpacked into a hidden temporary folder, checked
+    (every class, the official number of images), and only then renamed into place, so an
+    interruption or a damaged archive never leaves a half-unpacked dataset. The archive is deleted
+    after unpacking. An archive you put in the data root yourself (no internet on this machine) is
+    used instead of a download, and kept. A folder that is already complete is left as it is; an
+    incomplete one is replaced. ImageNet cannot be downloaded automatically (see
+    :data:`IMAGENET_INSTRUCTIONS`). ``size`` is Imagenette's: ``"full"``, ``"320"`` (default) or ``"160"``.
+    """
+    archive = archive_for(name, size)
+    base, _ = resolve_root(root)
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(f"{base} is a file: the data root must be a folder (pass another --root)")
+    folder = base / archive.folder
+    layout = next(layout for layout in LAYOUTS[name] if layout.folder == archive.folder)
+
+    def check(where: Path) -> None:  # fail now, not in the middle of a chapter, if anything is missing
+        for split in SPLITS[name]:
+            _read(name, split, where, layout, transform=None, verify=True)
 
     if folder.is_dir():
         try:
-            check()
+            check(folder)
             return folder
         except DataNotFoundError:
-            pass  # incomplete: unpack again below
+            pass  # incomplete: replaced below
     base.mkdir(parents=True, exist_ok=True)
-    download_and_extract_archive(url, str(base), md5=md5)
-    check()
+    mine = base / archive.filename  # put there by the user
+    if mine.is_file():
+        if _md5(mine) != archive.md5:
+            raise DownloadError(
+                f"{mine} does not match the published MD5 of {archive.filename} ({archive.md5}): it is damaged, "
+                f"cut off, or another file. Delete it and run the command again to download it ({archive.url}, "
+                f"{archive.size_text})."
+            )
+        _unpack(mine, base, archive.folder, check)
+        return folder
+    fd, part = tempfile.mkstemp(prefix=f".{archive.filename}.", suffix=".part", dir=base)
+    os.close(fd)
+    part = Path(part)
+    try:
+        _fetch(archive, part, progress)
+        got = _md5(part)
+        if got != archive.md5:
+            raise DownloadError(
+                f"the download of {archive.url} does not match its published MD5 checksum ({got} instead of "
+                f"{archive.md5}): a damaged or cut-off transfer, or a changed file on the server. Nothing was "
+                f"unpacked. Run the same command again to download it anew."
+            )
+        _unpack(part, base, archive.folder, check)
+    finally:
+        part.unlink(missing_ok=True)
     return folder
+
+
+def ensure(name: str, root: Optional[PathLike] = None, size: Optional[str] = None, *,
+           progress: bool = True) -> tuple[Path, Layout]:
+    """Make sure ``name`` is in the data root: a complete copy in any layout is used as it is,
+    otherwise the official archive is downloaded (:func:`download`). Returns its folder and layout."""
+    found = find_complete(name, root)
+    if found is not None:
+        return found
+    download(name, root, size, progress=progress)
+    found = find_complete(name, root)
+    if found is None:  # another, incomplete layout comes first in the search order
+        folder, layout = find_dataset(name, SPLITS[name][0], root)
+        raise DataNotFoundError(f"{name} was downloaded, but {folder} ({layout.description}) comes first in "
+                                f"the search and is incomplete: move it away")
+    return found
+
+
+def _fetch(archive: Archive, dest: Path, progress: bool) -> None:
+    """``archive.url`` into ``dest``, with a progress bar; a clear :class:`DownloadError` when it fails."""
+    import shutil
+    import urllib.error
+    import urllib.request
+
+    from tqdm.auto import tqdm
+
+    request = urllib.request.Request(archive.url, headers={"User-Agent": "alexnet-edu"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=archive.filename, disable=not progress) as bar:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", None) or err
+        free = shutil.disk_usage(dest.parent).free
+        raise DownloadError(
+            f"could not download {archive.url} ({archive.filename}, {archive.size_text}): {reason}.\n"
+            f"Check the internet connection and the free space in {dest.parent} ({free / 1e9:.1f} GB free; the "
+            f"archive and its unpacked copy need about {2 * archive.bytes / 1e9:.1f} GB at once), then run the same "
+            f"command again. Without internet here: download {archive.filename} on another machine, copy it into "
+            f"{dest.parent}, and run the command again; it is checked against its MD5 and unpacked."
+        ) from None
+
+
+def _md5(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _unpack(archive: Path, base: Path, folder_name: str, check: Callable[[Path], None]) -> None:
+    """Unpack ``archive`` into a temporary folder in ``base``, check its ``folder_name``, then move it
+    into place (replacing an incomplete folder of that name). On any failure nothing is left behind."""
+    import shutil
+    import tarfile
+
+    work = Path(tempfile.mkdtemp(prefix=f".unpacking-{folder_name}-", dir=base))
+    try:
+        try:
+            with tarfile.open(archive) as tar:
+                if hasattr(tarfile, "data_filter"):  # refuse absolute paths, .. and links out of the folder
+                    tar.extractall(work, filter="data")
+                else:  # Python < 3.11.4
+                    for member in tar.getmembers():
+                        if member.name.startswith(("/", "\\")) or ".." in Path(member.name).parts:
+                            raise DownloadError(f"{archive.name} holds an unsafe path: {member.name}")
+                    tar.extractall(work)
+        except (tarfile.TarError, EOFError, OSError) as err:
+            if isinstance(err, DownloadError):
+                raise
+            raise DownloadError(f"{archive.name} cannot be unpacked ({type(err).__name__}: {err}); nothing was "
+                                f"unpacked. Delete it if you put it there, and run the command again.") from None
+        unpacked = work / folder_name
+        if not unpacked.is_dir():
+            raise DownloadError(f"{archive.name} does not hold the folder {folder_name}/: not the expected archive")
+        try:
+            check(unpacked)
+        except DataNotFoundError as err:  # said of the temporary folder: say it of the archive instead
+            problem = str(err).splitlines()[0].split(" is incomplete: ", 1)[-1]
+            raise DownloadError(f"{archive.name} unpacked to an incomplete {folder_name}/ ({problem.rstrip('.')}); "
+                                f"nothing was kept. The archive itself is not the complete dataset: report it, or "
+                                f"try another --size.") from None
+        target = base / folder_name
+        if target.exists():  # an incomplete copy: out of the way first, then removed
+            old = work / ".incomplete"
+            os.replace(target, old)
+        os.replace(unpacked, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # --- reading images that may be damaged ------------------------------------------------------

@@ -1,10 +1,15 @@
 """The data layer: root resolution, every layout, and the errors that tell a user what to do."""
 
+import dataclasses
+import functools
 import hashlib
+import http.server
 import io
 import os
 import pickle
+import socket
 import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -127,26 +132,34 @@ def _cifar_batches(folder: Path) -> None:
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(data.CIFAR10_CLASSES)}))
 
 
-def test_cifar10_official_batches(tmp_path, monkeypatch):
-    from torchvision.datasets import CIFAR10
-
+def test_cifar10_official_batches(tmp_path):
     _cifar_batches(tmp_path / "cifar-10-batches-py")
-    # Fabricated batches cannot match the official MD5s, so trust them here; the next test
-    # checks that a real MD5 mismatch is reported.
-    monkeypatch.setattr(CIFAR10, "_check_integrity", lambda self: True)
-    monkeypatch.setattr("torchvision.datasets.cifar.check_integrity", lambda path, md5=None: True)
-    train = data.load_dataset("cifar10", "train", root=tmp_path)
-    test = data.load_dataset("cifar10", "test", root=tmp_path)
-    assert (len(train), len(test)) == (20, 4)
+    train = data.load_dataset("cifar10", "train", root=tmp_path, verify=False)
+    test = data.load_dataset("cifar10", "test", root=tmp_path, verify=False)
+    assert (len(train), len(test)) == (20, 4) and train.classes == list(data.CIFAR10_CLASSES)
     image, label = test[1]
     assert image.mode == "RGB" and image.size == (32, 32) and label == 6  # test_batch: (5 + 1) % 10
+    # a row holds the red plane, then the green, then the blue, each row by row (the format's documentation)
+    with open(tmp_path / "cifar-10-batches-py" / "test_batch", "rb") as f:
+        row = pickle.load(f)["data"][1]
+    assert np.asarray(image)[2, 5].tolist() == [row[2 * 32 + 5], row[1024 + 2 * 32 + 5], row[2048 + 2 * 32 + 5]]
+    assert train.data.shape == (20, 32, 32, 3) and train.targets[:4] == [0, 1, 2, 3]
 
 
-def test_cifar10_batches_failing_their_checksum_are_reported(tmp_path):
+def test_cifar10_batches_count_as_complete_only_with_the_official_number_of_images(tmp_path):
     _cifar_batches(tmp_path / "cifar-10-batches-py")
-    with pytest.raises(data.DataNotFoundError, match="MD5") as err:
+    with pytest.raises(data.DataNotFoundError, match="20 images instead of 50,000") as err:
         data.load_dataset("cifar10", "train", root=tmp_path)
     assert "python -m alexnet_edu download cifar10" in str(err.value)
+
+
+def test_a_damaged_cifar10_batch_is_reported(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    _cifar_batches(folder)
+    (folder / "data_batch_3").write_bytes((folder / "data_batch_3").read_bytes()[:1000])  # cut off
+    with pytest.raises(data.DataNotFoundError, match="missing or damaged") as err:
+        data.load_dataset("cifar10", "train", root=tmp_path, verify=False)
+    assert "Run the download again" in str(err.value)
 
 
 @pytest.mark.parametrize("folder", ["imagenet", "ILSVRC2012"])
@@ -258,59 +271,161 @@ def test_class_metadata_is_consistent():
         data.imagenette_to_imagenet(10)
 
 
-# --- downloads (no network: torchvision's fetch is replaced, its checksum code is real) ---------
+# --- downloads: the real code, from a local HTTP server (no internet needed) ----------------------
 
-def _imagenette_archive(tmp_path: Path) -> bytes:
-    src = tmp_path / "src"
+def _imagenette_archive(tmp_path: Path, folder: str = "imagenette2-160", drop: int = 0) -> bytes:
+    """A .tgz like Imagenette's official one, 2 images per class (``drop`` images fewer in val)."""
+    src = tmp_path / "src" / folder
     for split in ("train", "val"):
-        _image_tree(src / "imagenette2-160", split, WNIDS)
+        _image_tree(src, split, WNIDS)
+    for path in sorted((src / "val").rglob("*.JPEG"))[:drop]:
+        path.unlink()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        tar.add(src / "imagenette2-160", arcname="imagenette2-160")
+        tar.add(src, arcname=folder)
     return buffer.getvalue()
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
-def fake_fetch(monkeypatch):
-    fetched = []
+def serve(tmp_path, monkeypatch):
+    """Serve files from a temporary folder on localhost and point an entry of data.ARCHIVES at one."""
+    www = tmp_path / "www"
+    www.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    requests = []
 
-    def install(payload: bytes):
-        def urlretrieve(url, filename, chunk_size=None):
-            fetched.append(url)
-            Path(filename).write_bytes(payload)
+    def install(key, payload: bytes, md5: str = None) -> str:
+        name = data.ARCHIVES[key].filename
+        (www / name).write_bytes(payload)
+        url = f"http://127.0.0.1:{server.server_port}/{name}"
+        requests.append(url)
+        monkeypatch.setitem(data.ARCHIVES, key, dataclasses.replace(
+            data.ARCHIVES[key], url=url, md5=md5 or hashlib.md5(payload).hexdigest()))
+        return url
 
-        monkeypatch.setattr("torchvision.datasets.utils._get_redirect_url", lambda url, max_hops=3: url)
-        monkeypatch.setattr("torchvision.datasets.utils._urlretrieve", urlretrieve)
-        return fetched
+    install.requests = requests
+    yield install
+    server.shutdown()
+    server.server_close()
 
-    return install
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Every archive's URL points at a port where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for key, archive in list(data.ARCHIVES.items()):
+        monkeypatch.setitem(data.ARCHIVES, key, dataclasses.replace(
+            archive, url=f"http://127.0.0.1:{port}/{archive.filename}"))
 
 
-def test_download_imagenette_checks_the_md5_and_unpacks(tmp_path, monkeypatch, fake_fetch, small_counts, capsys):
-    from torchvision.datasets import Imagenette
+def _leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.startswith(".") or p.suffix in (".part", ".tgz", ".gz"))
 
-    payload = _imagenette_archive(tmp_path)
-    url = Imagenette._ARCHIVES["160px"][0]
-    monkeypatch.setitem(Imagenette._ARCHIVES, "160px", (url, hashlib.md5(payload).hexdigest()))
-    fetched = fake_fetch(payload)
+
+def test_download_checks_the_md5_unpacks_and_leaves_nothing_else(tmp_path, serve, small_counts, capsys):
+    serve(("imagenette", "160"), _imagenette_archive(tmp_path))
     root = tmp_path / "root"
-    assert cli_main(["download", "imagenette", "--size", "160", "--root", str(root)]) == 0
-    assert fetched == [url] and url.endswith("imagenette2-160.tgz")
+    assert cli_main(["download", "imagenette", "--size", "160", "--root", str(root), "--quiet"]) == 0
     assert len(data.load_dataset("imagenette", "val", root=root)) == 20
-    assert "ready" in capsys.readouterr().out
+    assert "imagenette is ready" in capsys.readouterr().out
+    assert sorted(p.name for p in root.iterdir()) == ["imagenette2-160"]  # no archive, no temporary files
 
 
-def test_download_with_a_bad_checksum_fails_clearly(tmp_path, fake_fetch, capsys):
-    fake_fetch(b"not the archive")
-    assert cli_main(["download", "cifar10", "--root", str(tmp_path)]) == 1
+def test_a_corrupted_archive_is_refused_before_anything_is_unpacked(tmp_path, serve, small_counts, capsys):
+    good = _imagenette_archive(tmp_path)
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0xFF
+    serve(("imagenette", "160"), bytes(damaged), md5=hashlib.md5(good).hexdigest())
+    root = tmp_path / "root"
+    assert cli_main(["download", "imagenette", "--size", "160", "--root", str(root), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "MD5 checksum" in err and "run the same command again" in err.lower()
-    assert not (tmp_path / "cifar-10-batches-py").exists()  # nothing unpacked from a bad archive
+    assert "does not match its published MD5 checksum" in err and "Run the same command again" in err
+    assert list(root.iterdir()) == []  # nothing unpacked, no partial download
 
 
-def test_download_imagenet_prints_instructions(tmp_path, capsys):
-    assert cli_main(["download", "imagenet", "--root", str(tmp_path)]) == 1
-    assert "cannot be downloaded automatically" in capsys.readouterr().err
+def test_an_archive_that_unpacks_incomplete_leaves_nothing_half_unpacked(tmp_path, serve, small_counts):
+    serve(("imagenette", "160"), _imagenette_archive(tmp_path, drop=3))  # its own MD5: a faithful transfer
+    root = tmp_path / "root"
+    with pytest.raises(data.DownloadError, match="unpacked to an incomplete imagenette2-160/ .*nothing was kept"):
+        data.download("imagenette", root=root, size="160", progress=False)
+    assert list(root.iterdir()) == []
+
+
+def test_an_interrupted_unpacking_leaves_nothing_behind(tmp_path, serve, small_counts, monkeypatch):
+    serve(("imagenette", "160"), _imagenette_archive(tmp_path))
+    root = tmp_path / "root"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the unpacked folder is being checked
+
+    monkeypatch.setattr(data, "_read", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        data.download("imagenette", root=root, size="160", progress=False)
+    assert list(root.iterdir()) == []
+
+
+def test_download_keeps_a_complete_folder_and_replaces_an_incomplete_one(tmp_path, serve, small_counts):
+    url = serve(("imagenette", "160"), _imagenette_archive(tmp_path))
+    root = tmp_path / "root"
+    _image_tree(root / "imagenette2-160", "train", WNIDS)
+    _image_tree(root / "imagenette2-160", "val", WNIDS)
+    marker = root / "imagenette2-160" / "train" / WNIDS[0] / "img_0.JPEG"
+    before = marker.stat().st_mtime_ns
+    assert data.download("imagenette", root=root, size="160", progress=False) == root / "imagenette2-160"
+    assert marker.stat().st_mtime_ns == before  # already complete: left as it is
+    (root / "imagenette2-160" / "val" / WNIDS[4] / "img_1.JPEG").unlink()  # damaged after its download
+    data.download("imagenette", root=root, size="160", progress=False)
+    assert len(data.load_dataset("imagenette", "val", root=root)) == 20
+    assert sorted(p.name for p in root.iterdir()) == ["imagenette2-160"] and url
+
+
+def test_without_network_the_error_names_the_url_the_file_and_its_size(tmp_path, offline, capsys):
+    assert cli_main(["download", "imagenette", "--root", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    archive = data.ARCHIVES[("imagenette", "320")]
+    assert archive.url in err and "imagenette2-320.tgz, 342 MB" in err
+    assert "copy it into" in err and str(tmp_path) in err  # the way without internet
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_archive_put_in_the_data_root_by_hand_is_checked_used_and_kept(tmp_path, offline, small_counts, monkeypatch):
+    payload = _imagenette_archive(tmp_path)
+    key = ("imagenette", "160")
+    monkeypatch.setitem(data.ARCHIVES, key, dataclasses.replace(data.ARCHIVES[key], md5=hashlib.md5(payload).hexdigest()))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "imagenette2-160.tgz").write_bytes(payload[:-10])  # a cut-off copy is refused
+    with pytest.raises(data.DownloadError, match="does not match the published MD5"):
+        data.download("imagenette", root=root, size="160", progress=False)
+    (root / "imagenette2-160.tgz").write_bytes(payload)
+    data.download("imagenette", root=root, size="160", progress=False)
+    assert sorted(p.name for p in root.iterdir()) == ["imagenette2-160", "imagenette2-160.tgz"]
+
+
+def test_if_missing_keeps_any_complete_copy_and_fetches_only_what_is_missing(tmp_path, serve, small_counts, capsys):
+    serve(("cifar10", None), b"never fetched")
+    _image_tree(tmp_path / "imagenette2-224", "train", WNIDS)
+    _image_tree(tmp_path / "imagenette2-224", "val", WNIDS)
+    _image_tree(tmp_path / "cifar10-jpeg", "train", data.CIFAR10_CLASSES)
+    _image_tree(tmp_path / "cifar10-jpeg", "test", data.CIFAR10_CLASSES)
+    assert cli_main(["download", "imagenette", "cifar10", "--if-missing", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "offline ImageFolder copy, 224×224 squashed" in out and "re-encoded as JPEG" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar10-jpeg", "imagenette2-224", "www"]
+
+
+def test_download_imagenet_prints_instructions_and_succeeds(tmp_path, capsys):
+    assert cli_main(["download", "imagenet", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "cannot be downloaded automatically" in out and str(tmp_path / "imagenet") in out
 
 
 def test_where_lists_each_dataset(tmp_path, small_counts, capsys):
@@ -349,18 +464,6 @@ def test_offline_imagenette_labels_and_transform():
     assert ds[len(ds) - 1][1] == 9
 
 
-def test_download_without_network_says_what_to_do(tmp_path, monkeypatch, capsys):
-    import urllib.error
-
-    def offline(url, filename, chunk_size=None):
-        raise urllib.error.URLError("Name or service not known")
-
-    monkeypatch.setattr("torchvision.datasets.utils._get_redirect_url", lambda url, max_hops=3: url)
-    monkeypatch.setattr("torchvision.datasets.utils._urlretrieve", offline)
-    assert cli_main(["download", "imagenette", "--root", str(tmp_path)]) == 1
-    assert "Check your internet connection" in capsys.readouterr().err
-
-
 def test_download_into_a_file_is_refused(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("x")
@@ -371,26 +474,8 @@ def test_download_into_a_file_is_refused(tmp_path, capsys):
 
 
 def test_download_size_is_for_imagenette_only(tmp_path, capsys):
-    assert cli_main(["download", "cifar10", "--size", "160", "--root", str(tmp_path)]) == 1
+    assert cli_main(["download", "cifar10", "--size", "160", "--root", str(tmp_path)]) == 2  # a usage error
     assert "Imagenette only" in capsys.readouterr().err
-
-
-def test_download_keeps_a_complete_folder_and_repairs_an_incomplete_one(tmp_path, monkeypatch, fake_fetch, small_counts):
-    from torchvision.datasets import Imagenette
-
-    payload = _imagenette_archive(tmp_path)
-    url = Imagenette._ARCHIVES["160px"][0]
-    monkeypatch.setitem(Imagenette._ARCHIVES, "160px", (url, hashlib.md5(payload).hexdigest()))
-    fetched = fake_fetch(payload)
-    root = tmp_path / "root"
-    _image_tree(root / "imagenette2-160", "train", WNIDS)
-    _image_tree(root / "imagenette2-160", "val", WNIDS)
-    assert data.download("imagenette", root=root, size="160") == root / "imagenette2-160"
-    assert fetched == []  # already complete: nothing fetched
-    (root / "imagenette2-160" / "val" / WNIDS[4] / "img_1.JPEG").unlink()  # an interrupted unpacking
-    data.download("imagenette", root=root, size="160")
-    assert fetched == [url]
-    assert len(data.load_dataset("imagenette", "val", root=root)) == 20
 
 
 def test_an_incomplete_first_copy_names_the_others(tmp_path, small_counts):
