@@ -290,7 +290,7 @@ class TwoTowerAlexNet(nn.Module):
     @classmethod
     def from_alexnet(cls, model: AlexNet, devices: Optional[Sequence[Device]] = None) -> "TwoTowerAlexNet":
         """A two-column copy of ``model`` with the same weights (the same function, exactly)."""
-        tower = cls(model.num_classes, model.input_size, model.drop6.p, init=False)
+        tower = cls(model.num_classes, model.input_size, model.drop6.p, init=False).to(model.conv1.weight.dtype)
         with torch.no_grad():
             for name in SPEC:
                 if name.startswith(("conv", "fc")):
@@ -303,6 +303,7 @@ class TwoTowerAlexNet(nn.Module):
     def to_alexnet(self) -> AlexNet:
         """The single-module :class:`AlexNet` with this network's weights, on the first device."""
         model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p, init=False)
+        model = model.to(self.columns[0].conv1.weight.dtype)
         with torch.no_grad():
             for name in SPEC:
                 if name.startswith(("conv", "fc")):

@@ -71,6 +71,7 @@ from .transforms import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting, dataset_s
 
 MODELS = ("alexnet", "two-tower", "torchvision-alexnet", "small")
 INITS = ("paper", "caffe", "default")
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # (rescale side, crop side) per model: the paper's 256 → 227; torchvision's AlexNet takes 224;
 # the small CIFAR-10 network of the experiments takes 28×28 patches of 32×32 images.
 SIZES = {"alexnet": (RESIZE_SIZE, INPUT_SIZE), "two-tower": (RESIZE_SIZE, INPUT_SIZE),
@@ -118,6 +119,7 @@ class TrainConfig:
     device: str = "auto"
     devices: Optional[str] = None  # two-tower only: "cuda:0,cuda:1" puts column 1 on cuda:0 and column 2 on cuda:1
     amp: Optional[bool] = None  # None: on for CUDA, off on CPU
+    dtype: str = "float32"  # float64: weights and arithmetic in double precision, to test equivalences exactly
     channels_last: bool = False
     compile: bool = False
     checkpoint_every: int = 0  # steps; 0: only at the end of every epoch
@@ -131,6 +133,10 @@ class TrainConfig:
             raise ValueError(f"dataset must be one of {', '.join(VAL_SPLIT)}, got {self.dataset!r}")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.dtype == "float64" and self.amp:
+            raise ValueError("mixed precision (--amp) computes in float16: it cannot be combined with --dtype float64")
         if self.pca not in ("dataset", "imagenet", "off"):
             raise ValueError(f"pca must be 'dataset', 'imagenet' or 'off', got {self.pca!r}")
         if self.init != "default" and self.model == "small" and self.init != "paper":
@@ -319,7 +325,8 @@ def build_model(cfg: TrainConfig, num_classes: int, device: Optional[torch.devic
 
         whole = build_model(TrainConfig.from_dict({**asdict(cfg), "model": "alexnet", "devices": None}), num_classes)
         return TwoTowerAlexNet.from_alexnet(whole, devices=column_devices(cfg, device))
-    return _build_single(cfg, num_classes).to(device)
+    # drawn in float32 whatever the dtype, so that a float64 run starts from the same numbers
+    return _build_single(cfg, num_classes).to(device, DTYPES[cfg.dtype])
 
 
 def _build_single(cfg: TrainConfig, num_classes: int) -> nn.Module:
@@ -438,20 +445,26 @@ class _Flags:
         return old
 
 
+def _at_least_float32(out: torch.Tensor) -> torch.Tensor:
+    """Logits for the loss: float16 ones (mixed precision) in float32, float64 ones left as they are."""
+    return out.to(torch.promote_types(out.dtype, torch.float32))
+
+
 def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool,
                     dist: Optional[Distributed] = None) -> dict[str, float]:
     """Loss and top-1/top-5 error of ``model`` over a loader of :func:`collate` batches (with ``dist``:
     over the loaders of all processes, each holding its share of the images)."""
     model.eval()
+    dtype = next(model.parameters()).dtype  # the inputs follow the weights (float64 runs)
     n = loss = wrong1 = wrong5 = 0.0
     with torch.no_grad():
         for x, y, _, _ in loader:
             if x is None:
                 continue
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            x, y = x.to(device, dtype, non_blocking=True), y.to(device, non_blocking=True)
             with torch.autocast(device.type, enabled=amp):
                 out = model(x)
-            loss += F.cross_entropy(out.float(), y, reduction="sum").item()
+            loss += F.cross_entropy(_at_least_float32(out), y, reduction="sum").item()
             wrong1 += (~topk_correct(out, y, 1)).sum().item()
             wrong5 += (~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum().item()
             n += len(y)
@@ -617,7 +630,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         sessions.append(prov.record)
         write_json_atomic(sessions_path, {"sessions": sessions})
 
-    amp = cfg.amp if cfg.amp is not None else device.type == "cuda"
+    amp = cfg.amp if cfg.amp is not None else (device.type == "cuda" and cfg.dtype == "float32")
     train_set, val_set, classes = _datasets(cfg, progress, dist)
     num_classes = len(classes)
     torch.manual_seed(cfg.seed)
@@ -712,21 +725,21 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
                 converted = [train_set.samples[i][0] for i in converted]
                 loss_sum, wrong1, wrong5, k = None, 0, 0, 0
                 if x is not None:
-                    x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                    x, y = x.to(device, DTYPES[cfg.dtype], non_blocking=True), y.to(device, non_blocking=True)
                     if cfg.channels_last:
                         x = x.contiguous(memory_format=torch.channels_last)
                     with torch.autocast(device.type, enabled=amp):
                         out = forward(x)
-                        loss_sum = F.cross_entropy(out.float(), y, reduction="sum")
+                        loss_sum = F.cross_entropy(_at_least_float32(out), y, reduction="sum")
                     k = len(y)
                     wrong1 = int((~topk_correct(out, y, 1)).sum())
                     wrong5 = int((~topk_correct(out, y, min(TOP_K, out.shape[1]))).sum())
                 elif dist.enabled:
                     # no readable image of this batch fell to this process; it must still take part in the
                     # gradient exchange, with a gradient of zero
-                    blank = torch.zeros(1, 3, cfg.crop, cfg.crop, device=device)
+                    blank = torch.zeros(1, 3, cfg.crop, cfg.crop, device=device, dtype=DTYPES[cfg.dtype])
                     with torch.autocast(device.type, enabled=amp):
-                        loss_sum = forward(blank).float().sum() * 0.0
+                        loss_sum = _at_least_float32(forward(blank)).sum() * 0.0
                 # the whole global batch's numbers, the same in every process (so they all stop together)
                 (total_loss, n, wrong1, wrong5, n_skipped, n_converted, save_now, stop_now) = dist.sum(
                     [loss_sum.item() if loss_sum is not None else 0.0, k, wrong1, wrong5, len(skipped),
@@ -911,7 +924,7 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
                 skipped += len(bad)
                 if x is None:
                     continue
-                x = x.to(device)
+                x = x.to(device, DTYPES[cfg.dtype])
                 probs = (ten_crop_predict(model, x) if name == "ten" else model(x).softmax(1)).cpu()
                 wrong1 += int((~topk_correct(probs, y, 1)).sum())
                 wrong5 += int((~topk_correct(probs, y, k)).sum())
@@ -926,7 +939,7 @@ def evaluate_run(run_dir: os.PathLike | str, *, ten_crop: bool = True, argv: Opt
         results[name] = {"top1": wrong1 / n, "top5": wrong5 / n, "images": n, "skipped": skipped}
     # which ReLUs still fire, on the first validation images (a stalled network has a dead layer)
     first = collate([val[i] for i in range(min(len(val), cfg.batch_size))])[0]
-    results["relu_active"] = relu_activity(model, first.to(device)) if first is not None else {}
+    results["relu_active"] = relu_activity(model, first.to(device, DTYPES[cfg.dtype])) if first is not None else {}
     sessions = json.loads((run_dir / "provenance.json").read_text())["sessions"]
     return {
         "experiment": "train",

@@ -302,7 +302,7 @@ def picture_record(run_dir, *, queries_per_class: int = 2, k: int = 6, pixel_sid
     model.load_state_dict(state["model"])
     if cfg.model == "two-tower":
         model = model.to_alexnet()  # the same function, one module: fc7 is one layer
-    model = model.to(target).eval()
+    model = model.to(target, torch.float32).eval()  # pictures in float32, also of a float64 run
 
     # conv1 over training: the run's snapshots, else (older runs) the seeded start and the checkpoint
     epochs_done = int(state["epoch"])

@@ -44,7 +44,8 @@ def test_matches_the_papers_rule_over_twelve_steps_with_a_learning_rate_drop():
         _grads(model, step).backward()
         opt.step()
     for name, p in model.named_parameters():
-        assert torch.allclose(p, reference[name], rtol=0, atol=1e-6), name
+        # float64: the optimiser and the rule by hand round differently (1e-16 of a value), nothing more
+        assert torch.allclose(p, reference[name], rtol=1e-12, atol=1e-15), name
         assert not torch.equal(p, _model().state_dict()[name])  # it did move
 
 

@@ -288,3 +288,25 @@ def test_a_new_run_that_diverges_at_once_says_to_start_again_with_a_smaller_rate
     with pytest.raises(TrainingError, match="No checkpoint was written yet.*--lr 1e\\+11"):
         train(_config(tree, lr=1e12), tmp_path / "run", progress=False)
     assert list_checkpoints(tmp_path / "run") == []
+
+
+def test_a_float64_run_trains_and_is_evaluated_in_float64_from_the_float32_draw(tree, tmp_path):
+    from alexnet_edu.train import build_model, evaluate_run
+
+    with pytest.raises(ValueError, match="dtype must be one of float32, float64"):
+        TrainConfig(dtype="float16")
+    with pytest.raises(ValueError, match="cannot be combined with --dtype float64"):
+        TrainConfig(dtype="float64", amp=True)
+    torch.manual_seed(0)
+    drawn32 = build_model(TrainConfig(model="alexnet"), 10)
+    torch.manual_seed(0)
+    drawn64 = build_model(TrainConfig(model="alexnet", dtype="float64"), 10)
+    torch.manual_seed(0)
+    tower64 = build_model(TrainConfig(model="two-tower", dtype="float64"), 10)
+    assert drawn64.conv1.weight.dtype == tower64.columns[1].fc8.weight.dtype == torch.float64
+    assert torch.equal(drawn64.conv1.weight, drawn32.conv1.weight.double())  # the same numbers, widened
+    run = tmp_path / "run64"
+    history = train(_config(tree, dtype="float64", epochs=1), run, progress=False)["history"]
+    assert history[0]["val_loss"] > 0 and _final_weights(run)["features.0.weight"].dtype == torch.float64
+    record = evaluate_run(run, ten_crop=False, progress=False)
+    assert record["config"]["dtype"] == "float64" and record["evaluation"]["centre"]["images"] == 20
