@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from alexnet_edu.runtime import CHAPTER_DATA
+from chapter_setup import install_line, stale
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -54,11 +57,20 @@ def test_chapter_is_committed_executed_top_to_bottom_without_errors(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
-def test_chapter_installs_the_package_from_the_configured_repository_in_colab(chapter):
-    setup = next(_source(c) for c in _cells(chapter) if c["cell_type"] == "code")
-    assert '"google.colab" in sys.modules' in setup
-    urls = re.findall(r"git\+(\S+?)[\"'\s]", setup)
-    assert urls == [CONFIG["repository"]["url"]], "the Colab install URL must be _config.yml's repository.url"
+def test_chapter_sets_itself_up_alone_installing_the_configured_version_in_colab(chapter):
+    setup = next(c for c in _cells(chapter) if c["cell_type"] == "code")
+    source = _source(setup)
+    assert '"google.colab" in sys.modules' in source
+    assert install_line(CONFIG) in source.splitlines(), "run: python tests/chapter_setup.py --write"
+    assert f'QUICK = start_chapter("{chapter.stem}")' in source  # seeds, mode, data, costs
+    assert chapter.stem in CHAPTER_DATA
+    assert "nbval-ignore-output" in setup["metadata"].get("tags", [])  # it prints the mode and the data found
+
+
+def test_the_install_lines_follow_the_configuration():
+    assert stale() == []
+    assert install_line({"repository": {"url": "https://github.com/me/fork", "branch": "v2"}}) == \
+        '    %pip install --quiet "alexnet-edu @ git+https://github.com/me/fork@v2"'
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
@@ -74,7 +86,7 @@ def test_chapter_has_exercises_with_hidden_solutions_and_a_package_checker(chapt
 
 
 def test_readme_names_the_configured_repository():
-    urls = set(re.findall(r"git\+(https://[^\s\"']+)", (ROOT / "README.md").read_text()))
+    urls = set(re.findall(r"git\+(https://[^\s\"'@]+)", (ROOT / "README.md").read_text()))
     assert urls == {CONFIG["repository"]["url"]}
 
 
@@ -91,4 +103,5 @@ def test_ci_runs_the_readme_test_command_with_quick_mode():
     assert "make test" in readme and "make book" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     makefile = (ROOT / "Makefile").read_text()
-    assert "ALEXNET_EDU_QUICK=1" in makefile and "--nbval" in makefile
+    assert "ALEXNET_EDU_QUICK=1" in makefile and "tests/chapters_as_colab.py --official-layouts" in makefile
+    assert "--nbval" in (ROOT / "tests" / "chapters_as_colab.py").read_text()
