@@ -90,31 +90,32 @@ def duration(seconds: Optional[float]) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
-def chapter_costs(chapter: str) -> dict[str, Optional[float]]:
-    """Measured seconds of ``chapter`` in quick and full mode, on the CPU and on a GPU runtime
-    (``None`` where it was not measured), from the ``chapter_times`` record."""
+def _chapter_times() -> dict:
+    """The ``chapter_times`` record, or an empty one where it is missing."""
     from . import records
 
     try:
-        measured = records.load("chapter_times")["chapters"].get(chapter, {})
+        return records.load("chapter_times")
     except records.RecordNotFoundError:
-        measured = {}
+        return {}
+
+
+def chapter_costs(chapter: str) -> dict[str, Optional[float]]:
+    """Measured seconds of ``chapter`` in quick and full mode, on the CPU and on a GPU runtime
+    (``None`` where it was not measured), from the ``chapter_times`` record."""
+    measured = _chapter_times().get("chapters", {}).get(chapter, {})
     return {key: measured.get(key) for key in ("quick_cpu_s", "full_cpu_s", "quick_gpu_s", "full_gpu_s")}
 
 
 def describe_chapter(chapter: str, quick: bool) -> str:
     """What a chapter reads and how long it takes, in a few short lines, for its setup cell."""
-    from . import data, records
+    from . import data
 
     if chapter not in CHAPTER_DATA:
         raise ValueError(f"unknown chapter {chapter!r}: one of {', '.join(CHAPTER_DATA)}")
     mode = (f"Quick mode: small subsets, short runs ({QUICK_ENV}=0 first for full mode)."
             if quick else f"Full mode ({QUICK_ENV}=1 first for quick mode).")
-    costs = chapter_costs(chapter)
-    try:
-        cpu = records.load("chapter_times")["cpu"]
-    except (records.RecordNotFoundError, KeyError):
-        cpu = "a CPU"
+    costs, cpu = chapter_costs(chapter), _chapter_times().get("cpu", "a CPU")
     gpu = ("not measured yet" if costs["quick_gpu_s"] is None and costs["full_gpu_s"] is None else
            f"quick mode {duration(costs['quick_gpu_s'])}, full mode {duration(costs['full_gpu_s'])}")
     lines = [mode,
@@ -123,7 +124,7 @@ def describe_chapter(chapter: str, quick: bool) -> str:
     needs = [f"{DATASET_NAMES[n]} ({data.archive_for(n).filename}, {data.archive_for(n).size_text} to download "
              f"if no copy is found)" for n in CHAPTER_DATA[chapter]]
     if not needs:
-        lines.append("Data: none; this chapter reads stored records and random tensors only.")
+        lines.append("Data: none; this chapter reads no dataset.")
     for i, need in enumerate(needs):
         lines.append(("Data: " if i == 0 else "  and ") + need + ("." if i == len(needs) - 1 else ""))
     return "\n".join(lines)
