@@ -648,7 +648,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         history, epoch, step = list(state["history"]), int(state["epoch"]), int(state["step"])
-        _restore_rng(state, cfg, dist, epoch, step)
+        _restore_rng(state, cfg, dist, epoch, step, core)
         if lr_override is not None:
             for group in optimizer.param_groups:
                 group["lr"] = lr_override
@@ -670,11 +670,16 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
 
         writer = SummaryWriter(str(run_dir / "tensorboard"))
 
-    def loader(dataset: TrainImages, batches: list[list[int]]) -> DataLoader:
+    def loader(dataset: TrainImages, batches: list[list[int]], seed: int) -> DataLoader:
+        # A generator of its own: starting an iteration draws the workers' base seed from it. From the
+        # global generator, which dropout draws from and a checkpoint saves, that draw would shift every
+        # later dropout mask of a run resumed in the middle of an epoch.
         return DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=cfg.workers,
-                          persistent_workers=False, pin_memory=device.type == "cuda")
+                          persistent_workers=False, pin_memory=device.type == "cuda",
+                          generator=torch.Generator().manual_seed(seed))
 
-    val_loader = loader(val_set, shard_batches(range(len(val_set)), cfg.batch_size, dist.rank, dist.world_size))
+    val_loader = loader(val_set, shard_batches(range(len(val_set)), cfg.batch_size, dist.rank, dist.world_size),
+                        _mix(cfg.seed, -5))
     flags, steps_this_session = _Flags(), 0
     kill_at = int(os.environ[KILL_ENV]) if os.environ.get(KILL_ENV) else None
     old_handlers = flags.install()
@@ -682,10 +687,12 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
 
     def checkpoint(epoch: int, step: int, partial: Optional[dict]) -> None:
         rngs = dist.gather(torch.get_rng_state())  # every process's dropout generator
+        cuda_rngs = dist.gather(_cuda_rng_states(core))  # dropout on a GPU draws from that GPU's generator
         if main:
             values = {"model": core.state_dict(), "optimizer": optimizer.state_dict(),
                       "scheduler": scheduler.state_dict(), "epoch": epoch, "step": step, "history": history,
-                      "rng": rngs[0], "rng_ranks": rngs, "world_size": dist.world_size, "config": asdict(cfg)}
+                      "rng": rngs[0], "rng_ranks": rngs, "cuda_rng_ranks": cuda_rngs, "world_size": dist.world_size,
+                      "config": asdict(cfg)}
             if partial is not None:
                 values["partial"] = partial
             save_checkpoint(run_dir, values, cfg.keep_checkpoints)
@@ -708,7 +715,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
                        dynamic_ncols=True)
             start = time.perf_counter()
             batches_left = iter(loader(train_set, shard_batches(order, cfg.batch_size, dist.rank, dist.world_size,
-                                                                start=step)))
+                                                                start=step), _mix(cfg.seed, epoch, step, -4)))
             while True:
                 try:
                     x, y, skipped, converted = next(batches_left)
@@ -846,16 +853,29 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
     return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs, "main": main}
 
 
-def _restore_rng(state: dict[str, Any], cfg: TrainConfig, dist: Distributed, epoch: int, step: int) -> None:
-    """Put back this process's dropout generator; a run resumed with another number of processes
-    goes on with fresh streams (correct, but no longer bit for bit what an uninterrupted run does)."""
+def _cuda_rng_states(model: nn.Module) -> list[torch.Tensor]:
+    """The generators of the GPUs that hold ``model``'s weights (none on a CPU), in device order."""
+    devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
+    return [torch.cuda.get_rng_state(d) for d in devices]
+
+
+def _restore_rng(state: dict[str, Any], cfg: TrainConfig, dist: Distributed, epoch: int, step: int,
+                 model: nn.Module) -> None:
+    """Put back this process's dropout generators (the CPU's and its GPUs'); a run resumed with another
+    number of processes or GPUs goes on with fresh streams (correct, but no longer bit for bit what an
+    uninterrupted run does)."""
     ranks = state.get("rng_ranks") or ([state["rng"]] if "rng" in state else [])
-    if len(ranks) == dist.world_size:
+    cuda_ranks = state.get("cuda_rng_ranks") or [[] for _ in ranks]
+    devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
+    if len(ranks) == dist.world_size and len(cuda_ranks[dist.rank]) == len(devices):
         torch.set_rng_state(ranks[dist.rank])
+        for d, cuda_state in zip(devices, cuda_ranks[dist.rank]):
+            torch.cuda.set_rng_state(cuda_state, d)
         return
     if dist.is_main:
         print(f"note: this run was checkpointed by {state.get('world_size', 1)} process(es) and resumes with "
-              f"{dist.world_size}: the dropout masks from here on differ from an uninterrupted run's", file=sys.stderr)
+              f"{dist.world_size}, or on another number of GPUs: the dropout masks from here on differ from an "
+              f"uninterrupted run's", file=sys.stderr)
     torch.manual_seed(_mix(cfg.seed, epoch, step, -3, dist.rank))
 
 

@@ -310,3 +310,26 @@ def test_a_float64_run_trains_and_is_evaluated_in_float64_from_the_float32_draw(
     assert history[0]["val_loss"] > 0 and _final_weights(run)["features.0.weight"].dtype == torch.float64
     record = evaluate_run(run, ten_crop=False, progress=False)
     assert record["config"]["dtype"] == "float64" and record["evaluation"]["centre"]["images"] == 20
+
+
+def test_the_papers_network_with_dropout_killed_mid_epoch_resumes_bit_for_bit(tmp_path):
+    """AlexNet itself (dropout in fc6 and fc7), 4 steps of 2 images, a checkpoint after step 2: a run
+    killed by SIGKILL at step 3 and resumed ends with every tensor of the model and of the optimizer
+    equal, bit for bit, to a run that was never interrupted."""
+    root, cache = _tree(tmp_path / "data", per_class=1), tmp_path / "cache"
+    common = ["--dataset", "imagenette", "--model", "alexnet", "--init", "caffe", "--root", str(root),
+              "--epochs", "1", "--batch-size", "2", "--train-limit", "8", "--val-limit", "2", "--workers", "2",
+              "--no-verify", "--lr", "0.01", "--checkpoint-every", "2"]
+    whole = _cli([*common, "--out", str(tmp_path / "whole")], cache=cache)
+    assert whole.returncode == 0, whole.stderr
+    killed = _cli([*common, "--out", str(tmp_path / "killed")], {KILL_ENV: "3"}, cache=cache)
+    assert killed.returncode == -9
+    assert [p.name for p in list_checkpoints(tmp_path / "killed")] == ["ckpt-e0000-s0000002.pt"]  # mid-epoch
+    resumed = _cli(["--resume", str(tmp_path / "killed")], cache=cache)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = (load_checkpoint(list_checkpoints(tmp_path / run)[-1]) for run in ("whole", "killed"))
+    assert a["epoch"] == b["epoch"] == 1 and a["model"].keys() == b["model"].keys()
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    velocity = [(a["optimizer"]["state"][i], b["optimizer"]["state"][i]) for i in a["optimizer"]["state"]]
+    assert velocity and all(torch.equal(x[k], y[k]) for x, y in velocity for k in x)
+    assert a["history"][0]["step_losses"] == b["history"][0]["step_losses"]
