@@ -27,7 +27,7 @@ import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Optional, Union
 
 from torch.utils.data import Dataset
@@ -620,12 +620,19 @@ def _unpack(archive: Path, base: Path, folder_name: str, check: Callable[[Path],
     try:
         try:
             with tarfile.open(archive) as tar:
-                if hasattr(tarfile, "data_filter"):  # refuse absolute paths, .. and links out of the folder
+                # every member inside the dataset's folder: no absolute path, no .., nothing beside it
+                outside = [m.name for m in tar.getmembers()
+                           if m.name.startswith(("/", "\\")) or ".." in PurePosixPath(m.name).parts
+                           or PurePosixPath(m.name).parts[:1] != (folder_name,)]
+                if outside:
+                    raise DownloadError(f"{archive.name} holds files outside {folder_name}/ ({', '.join(outside[:3])}"
+                                        f"{', ...' if len(outside) > 3 else ''}): refused, nothing was unpacked. It "
+                                        f"is not the official archive; delete it.")
+                if hasattr(tarfile, "data_filter"):  # and no link that points out of the folder
                     tar.extractall(work, filter="data")
                 else:  # Python < 3.11.4
-                    for member in tar.getmembers():
-                        if member.name.startswith(("/", "\\")) or ".." in Path(member.name).parts:
-                            raise DownloadError(f"{archive.name} holds an unsafe path: {member.name}")
+                    if any(m.issym() or m.islnk() for m in tar.getmembers()):
+                        raise DownloadError(f"{archive.name} holds links, which the official archive does not")
                     tar.extractall(work)
         except (tarfile.TarError, EOFError, OSError) as err:
             if isinstance(err, DownloadError):

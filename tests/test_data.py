@@ -516,3 +516,31 @@ def test_imagenette_table_matches_torchvision_metadata():
     categories = AlexNet_Weights.IMAGENET1K_V1.meta["categories"]  # metadata only, nothing downloaded
     for c in data.IMAGENETTE_CLASSES:
         assert categories[c.imagenet_index] == Imagenette._WNID_TO_CLASS[c.wnid][0] == c.name
+
+
+@pytest.mark.parametrize("member", ["../escaped.txt", "/tmp/alexnet-edu-absolute-escape.txt", "link-out"])
+def test_an_archive_with_members_outside_its_folder_is_refused(tmp_path, serve, small_counts, member):
+    """A crafted archive, with its published MD5 (the server's file is the attack): a member that climbs
+    out of the target (../), an absolute path, or a link that points outside is refused, and nothing is
+    written anywhere."""
+    src = tmp_path / "src" / "imagenette2-160"
+    for split in ("train", "val"):
+        _image_tree(src, split, WNIDS)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(src, arcname="imagenette2-160")
+        info = tarfile.TarInfo(member)
+        if member == "link-out":  # inside the folder, pointing out of it
+            info.name, info.type, info.linkname = "imagenette2-160/link-out", tarfile.SYMTYPE, "../../../outside"
+            tar.addfile(info)
+        else:
+            payload = b"should never be written"
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    serve(("imagenette", "160"), buffer.getvalue())
+    root = tmp_path / "root"
+    with pytest.raises(data.DownloadError, match="outside imagenette2-160/|cannot be unpacked"):
+        data.download("imagenette", root=root, size="160", progress=False)
+    assert list(root.iterdir()) == []
+    assert not (tmp_path / "escaped.txt").exists() and not (root.parent / "escaped.txt").exists()
+    assert not Path("/tmp/alexnet-edu-absolute-escape.txt").exists()
