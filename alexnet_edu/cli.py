@@ -214,6 +214,14 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         if args.resume:
+            fixed = ["--no-verify" if k == "verify" else f"--{k.replace('_', '-')}"
+                     for k in (*_TRAIN_OPTIONS, "recipe", "out") if k != "lr" and getattr(args, k) is not None]
+            if fixed:
+                print(f"error: --resume continues {args.resume} with the configuration it started with; "
+                      f"{', '.join(fixed)} cannot change it (only --lr, --max-steps and --quiet apply). To train with "
+                      f"other settings, start a new run from its checkpoint: python -m alexnet_edu train --out NEW_RUN "
+                      f"--init-from {args.resume}/checkpoints/NEWEST.pt {' '.join(fixed)} ...", file=sys.stderr)
+                return 2
             result = train(run_dir=args.resume, resume=True, argv=args.argv, lr_override=args.lr,
                            max_steps=args.max_steps, progress=not args.quiet, distributed=args.distributed)
         else:
@@ -226,6 +234,19 @@ def _train(args: argparse.Namespace) -> int:
                            distributed=args.distributed)
     except (TrainingError, data.DataNotFoundError, ValueError, DistributedSetupError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk, a read-only folder: nothing is half-written, say where to go on from
+        from pathlib import Path
+
+        from .train import list_checkpoints
+
+        run_dir = Path(args.resume or args.out)
+        newest = list_checkpoints(run_dir)
+        print(f"error: {err}. The run stopped and nothing is half-written: "
+              + (f"its newest checkpoint is {newest[-1].name}. Fix the cause (free space, a writable folder) and "
+                 f"continue with: python -m alexnet_edu train --resume {run_dir}" if newest else
+                 "it had written no checkpoint yet. Fix the cause (free space, a writable folder) and run the same "
+                 "command again."), file=sys.stderr)
         return 1
     if result["stopped"] or not result.get("main", True):  # under torchrun, the first process speaks
         return 0
@@ -296,7 +317,7 @@ def _pictures(args: argparse.Namespace) -> int:
 _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
                   "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
                   "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "dtype", "channels_last", "compile",
-                  "checkpoint_every", "keep_checkpoints", "tensorboard")
+                  "checkpoint_every", "keep_checkpoints", "tensorboard", "init_from")
 
 
 def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
@@ -416,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends only)")
     p.add_argument("--keep-checkpoints", type=int, help=f"newest checkpoints to keep, default {d.keep_checkpoints}")
     p.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
+    p.add_argument("--init-from", metavar="CHECKPOINT", help="start a new run from the weights of a checkpoint (of the "
+                   "same network; its optimizer state and epoch count are not taken)")
     p.add_argument("--max-steps", type=int, help="stop (with a checkpoint) after this many steps in this session")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)

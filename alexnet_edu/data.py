@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 import tempfile
 import warnings
@@ -31,6 +32,10 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Optional, Union
 
 from torch.utils.data import Dataset
+from torchvision.datasets import ImageFolder
+from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
+
+from .provenance import file_digest
 
 DATA_ENV = "ALEXNET_EDU_DATA"
 DEFAULT_ROOT = "data"
@@ -236,9 +241,57 @@ def _incomplete(name: str, split: str, where: Path, problem: str, root: Path, ex
     return DataNotFoundError(f"{name} ({split}) in {where} is incomplete: {problem}.\n{remedy}")
 
 
-def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
-    from torchvision.datasets import ImageFolder
+class ImageFiles(ImageFolder):
+    """torchvision's ``ImageFolder``, listing only entries that can be read as files, in its order.
 
+    A real folder can hold what a dataset should not: a FIFO or a device named ``.JPEG`` (reading it
+    would wait forever), a link that leads nowhere or to itself, a link to a folder that is listed
+    already (a loop would list its images again and again). These are left out of ``samples`` and
+    named, with the reason, in ``problems``.
+    """
+
+    def make_dataset(self, directory, class_to_idx, extensions=None, is_valid_file=None, allow_empty=False):
+        self.problems: list[tuple[str, str]] = []
+        instances = []
+        for target_class in sorted(class_to_idx):
+            top = os.path.join(directory, target_class)
+            seen, found = {_identity(top)}, []
+            for folder, subfolders, files in os.walk(top, followlinks=True):
+                for sub in sorted(subfolders):  # prune a folder reached twice: a loop of links
+                    key = _identity(os.path.join(folder, sub))
+                    if key in seen:
+                        subfolders.remove(sub)
+                        self.problems.append((os.path.join(folder, sub), "a link to a folder listed already"))
+                    seen.add(key)
+                found.append((folder, files))
+            for folder, files in sorted(found):  # torchvision's order: folders, then names, sorted
+                for name in sorted(files):
+                    path = os.path.join(folder, name)
+                    try:
+                        mode = os.stat(path).st_mode
+                    except FileNotFoundError:
+                        self.problems.append((path, "a link that leads nowhere"))
+                        continue
+                    except OSError as err:  # ELOOP: a link to itself
+                        self.problems.append((path, f"cannot be opened ({err.strerror})"))
+                        continue
+                    if not has_file_allowed_extension(name, IMG_EXTENSIONS):
+                        continue
+                    if not stat.S_ISREG(mode):
+                        self.problems.append((path, "not a regular file (a FIFO, a socket or a device)"))
+                        continue
+                    instances.append((path, class_to_idx[target_class]))
+            if not any(label == class_to_idx[target_class] for _, label in instances) and not allow_empty:
+                raise FileNotFoundError(f"Found no valid file for the classes {target_class}")
+        return instances
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, root: Path) -> Dataset:
     split_dir = folder / split
     if not split_dir.is_dir():
         raise _incomplete(name, split, folder, f"there is no {split}/ folder", root)
@@ -270,7 +323,7 @@ def _image_folder(name: str, split: str, folder: Path, transform, verify: bool, 
                 f"positions among these folders, not ImageNet-1k class indices", stacklevel=4,
             )
     try:
-        dataset = ImageFolder(str(split_dir), transform=transform)
+        dataset = ImageFiles(str(split_dir), transform=transform)
     except FileNotFoundError as err:  # a class folder without a single image
         raise _incomplete(name, split, folder, str(err).rstrip("."), root) from None
     expected_count = EXPECTED_IMAGES[(name, split)]
@@ -399,7 +452,8 @@ def load_dataset(
             Turn it off only for a subset you made on purpose.
 
     The returned dataset is a ``torchvision.datasets.ImageFolder`` (``.samples`` lists the files,
-    ``.classes`` the folder names, which are WordNet ids for ImageNet and Imagenette), except for
+    ``.classes`` the folder names, which are WordNet ids for ImageNet and Imagenette; ``.problems`` the
+    entries left out, such as links that lead nowhere, see :class:`ImageFiles`), except for
     CIFAR-10's official pickled batches, read by :class:`CIFAR10Batches` (``.data``, ``.targets``).
     """
     folder, layout = find_dataset(name, split, root)
@@ -530,7 +584,7 @@ def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = N
     base.mkdir(parents=True, exist_ok=True)
     mine = base / archive.filename  # put there by the user
     if mine.is_file():
-        if _md5(mine) != archive.md5:
+        if file_digest(mine, "md5") != archive.md5:
             raise DownloadError(
                 f"{mine} does not match the published MD5 of {archive.filename} ({archive.md5}): it is damaged, "
                 f"cut off, or another file. Delete it and run the command again to download it ({archive.url}, "
@@ -543,7 +597,7 @@ def download(name: str, root: Optional[PathLike] = None, size: Optional[str] = N
     part = Path(part)
     try:
         _fetch(archive, part, progress)
-        got = _md5(part)
+        got = file_digest(part, "md5")
         if got != archive.md5:
             raise DownloadError(
                 f"the download of {archive.url} does not match its published MD5 checksum ({got} instead of "
@@ -600,16 +654,6 @@ def _fetch(archive: Archive, dest: Path, progress: bool) -> None:
         ) from None
 
 
-def _md5(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _unpack(archive: Path, base: Path, folder_name: str, check: Callable[[Path], None]) -> None:
     """Unpack ``archive`` into a temporary folder in ``base``, check its ``folder_name``, then move it
     into place (replacing an incomplete folder of that name). On any failure nothing is left behind."""
@@ -661,6 +705,11 @@ def _unpack(archive: Path, base: Path, folder_name: str, check: Callable[[Path],
 # --- reading images that may be damaged ------------------------------------------------------
 
 READ_OK, READ_CONVERTED, READ_SKIPPED = "ok", "converted", "skipped"
+# Images read before any rescaling must be of a sane size: Pillow's own limit on pixels (its
+# decompression-bomb warning), and an aspect ratio at which a shorter side of 256 keeps the longer
+# one under 5,120 pixels (a 20000×1 JPEG of 6 KB would otherwise become 1.3 billion pixels).
+MAX_PIXELS = 89_478_485
+MAX_ASPECT = 20
 
 
 def read_rgb(path: PathLike):
@@ -677,6 +726,10 @@ def read_rgb(path: PathLike):
     try:
         with PIL.Image.open(path) as im:
             mode, fmt = im.mode, im.format
+            width, height = im.size  # from the header: nothing is decoded yet
+            if width * height > MAX_PIXELS or max(width, height) > MAX_ASPECT * min(width, height):
+                return None, READ_SKIPPED, (f"{width}×{height} pixels: more than {MAX_PIXELS:,} pixels or an aspect "
+                                            f"ratio beyond {MAX_ASPECT}:1, too costly to rescale")
             image = im.convert("RGB")  # decodes the whole file: a truncated one fails here
     except (OSError, SyntaxError, ValueError, PIL.Image.DecompressionBombError) as err:
         return None, READ_SKIPPED, f"{type(err).__name__}: {err}"

@@ -80,8 +80,9 @@ def _optional_versions() -> dict[str, str]:
     return {"torchvision": torchvision.__version__}
 
 
-def write_json_atomic(path: os.PathLike | str, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and a rename (never half-written)."""
+def write_atomic(path: os.PathLike | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file and a rename: a reader, or a crash, never sees
+    half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -89,9 +90,8 @@ def write_json_atomic(path: os.PathLike | str, obj: Any) -> Path:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a record is for everyone to read
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -99,3 +99,19 @@ def write_json_atomic(path: os.PathLike | str, obj: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: os.PathLike | str, obj: Any) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`write_atomic`)."""
+    return write_atomic(path, (json.dumps(obj, indent=1, sort_keys=False) + "\n").encode())
+
+
+def file_digest(path: os.PathLike | str, algorithm: str = "sha256") -> str:
+    """The hex digest of a file's bytes (``algorithm``: any name :mod:`hashlib` knows), read in chunks."""
+    import hashlib
+
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

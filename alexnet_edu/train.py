@@ -14,13 +14,19 @@ trained the network for roughly 90 cycles through the training set of 1.2 millio
 - ``metrics.jsonl`` and ``metrics.csv``: one row per epoch (losses, top-1/top-5 errors, learning
   rate, images/s, unreadable and converted images), rewritten from the checkpoint's history;
 - ``checkpoints/``: a checkpoint after every epoch (and every ``checkpoint_every`` steps, on
-  SIGUSR1 and on Ctrl-C), written atomically; the newest ``keep_checkpoints`` are kept;
-- ``data_problems.jsonl``: the files that were skipped or converted, per epoch.
+  SIGUSR1 and on Ctrl-C), written atomically with its SHA-256 beside it; the newest
+  ``keep_checkpoints`` are kept; a damaged one is renamed ``*.pt.damaged`` and one written while the
+  run diverged ``*.pt.diverged`` (both kept, neither resumed from);
+- ``data_problems.jsonl``: the entries the folder listing left out (broken links, loops, FIFOs), then
+  the files that were skipped or converted, in training and validation, per epoch;
+- ``.lock``: held by the process that trains in the folder (:class:`RunDirectory`).
 
 Resuming (``resume=RUN_DIR``) continues exactly where the newest checkpoint left off: every random
 choice is a function of the seed, the epoch and the image (the order of an epoch, each image's crop,
 reflection and colour shift), and the checkpoint holds the generator that dropout draws from, so an
-interrupted run ends with the same weights, bit for bit, as one that was never interrupted.
+interrupted run ends with the same weights, bit for bit, as one that was never interrupted. A
+resume keeps the configuration the run started with; ``init_from`` starts a new run, with other
+settings, from a checkpoint's weights.
 
 More than one device: ``model="two-tower"`` with ``devices="cuda:0,cuda:1"`` is the paper's own
 split, one column per GPU (§3.2); ``train(..., distributed=True)`` in processes started by
@@ -34,6 +40,7 @@ import csv
 import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -66,7 +73,7 @@ from .paper import (
     TOP_K,
     WEIGHT_DECAY,
 )
-from .provenance import Provenance, write_json_atomic
+from .provenance import Provenance, file_digest, write_atomic, write_json_atomic
 from .transforms import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting, dataset_stats, eval_transform, train_transform
 
 MODELS = ("alexnet", "two-tower", "torchvision-alexnet", "small")
@@ -125,6 +132,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # steps; 0: only at the end of every epoch
     keep_checkpoints: int = 2
     tensorboard: bool = False
+    init_from: Optional[str] = None  # a checkpoint whose weights start this new run (its optimizer state does not)
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -148,6 +156,19 @@ class TrainConfig:
             if len([d for d in self.devices.split(",") if d.strip()]) != 2:
                 raise ValueError(f"devices needs one device per column, two in all (for example cuda:0,cuda:1), "
                                  f"got {self.devices!r}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"the learning rate must be a positive number, got {self.lr}")
+        for name in ("train_limit", "val_limit", "stats_limit"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be a positive number of images, got {getattr(self, name)}")
+        for name in [self.device] + ([d.strip() for d in self.devices.split(",")] if self.devices else []):
+            if name != "auto":
+                try:
+                    torch.device(name)
+                except RuntimeError:
+                    raise ValueError(f"{name!r} is not a device: use cpu, cuda, cuda:1, ... (or auto)") from None
+        if self.init_from is not None and not Path(self.init_from).is_file():
+            raise ValueError(f"--init-from {self.init_from}: there is no such checkpoint file")
         if self.keep_checkpoints < 2:
             raise ValueError("keep_checkpoints must be at least 2, so that a damaged newest one has a predecessor")
         for name in ("epochs", "batch_size", "workers", "checkpoint_every", "lr_drops", "lr_patience"):
@@ -158,6 +179,8 @@ class TrainConfig:
         self.crop = self.crop or SIZES[self.model][1]
         if self.crop > self.resize:
             raise ValueError(f"crop ({self.crop}) cannot be larger than resize ({self.resize})")
+        if self.model in ("alexnet", "two-tower") and self.crop not in (INPUT_SIZE, CROP_SIZE):
+            raise ValueError(f"the paper's network takes {INPUT_SIZE} (or {CROP_SIZE}) pixel crops, got crop={self.crop}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
@@ -285,6 +308,8 @@ def _datasets(cfg: TrainConfig, progress: bool = True,
                         train_transform(mean, crop_size=cfg.crop, pca=pca, size=cfg.resize), cfg.seed)
     val = TrainImages(_subset(val_set.samples, cfg.val_limit, cfg.seed),
                       eval_transform(mean, crop_size=cfg.crop, size=cfg.resize), cfg.seed)
+    # what the listing of each folder left out (links that lead nowhere, FIFOs, loops), with the reason
+    train.left_out, val.left_out = getattr(train_set, "problems", []), getattr(val_set, "problems", [])
     return train, val, list(train_set.classes)
 
 
@@ -333,8 +358,6 @@ def _build_single(cfg: TrainConfig, num_classes: int) -> nn.Module:
     if cfg.model == "alexnet":
         from .model import AlexNet, init_paper_
 
-        if cfg.crop not in (INPUT_SIZE, CROP_SIZE):
-            raise ValueError(f"the paper's network takes {INPUT_SIZE} (or {CROP_SIZE}) pixel crops, got crop={cfg.crop}")
         model = AlexNet(num_classes=num_classes, input_size=cfg.crop, init=False)
         if cfg.init == "paper":
             init_paper_(model)
@@ -384,8 +407,13 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return sorted((Path(run_dir) / "checkpoints").glob("ckpt-e*-s*.pt"))
 
 
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
 def save_checkpoint(run_dir: Path, state: dict[str, Any], keep: int) -> Path:
-    """Write a checkpoint atomically, then delete all but the newest ``keep``."""
+    """Write a checkpoint atomically, with its SHA-256 beside it (``NAME.pt.sha256``), then delete all
+    but the newest ``keep``."""
     folder = Path(run_dir) / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / _checkpoint_name(state["epoch"], state["step"])
@@ -395,27 +423,114 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], keep: int) -> Path:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
+        # the checksum of the bytes on disk, read back: first beside the file, then the file in place
+        write_atomic(_checksum_file(path), (file_digest(tmp) + "\n").encode())
         os.replace(tmp, path)  # a crash leaves the old checkpoints and at most a stray .tmp
     finally:
         tmp.unlink(missing_ok=True)
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink()
+        _checksum_file(old).unlink(missing_ok=True)
     return path
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint (tensors and plain values only: ``weights_only=True``)."""
+    """Read a checkpoint (tensors and plain values only: ``weights_only=True``), after checking it
+    against the SHA-256 stored beside it (checkpoints written before checksums have none)."""
+    path = Path(path)
+    others = [p for p in list_checkpoints(path.parent.parent) if p != path]
+    fix = (f"The previous checkpoint {others[-1].name} is a candidate: `--resume` falls back to the newest "
+           f"intact checkpoint by itself." if others else "No other checkpoint of this run is left; start a new run.")
+    stored = _checksum_file(path)
+    if stored.is_file() and stored.read_text().strip() != file_digest(path):
+        raise CheckpointError(f"checkpoint {path} does not match its SHA-256 ({stored.name}): it was changed or damaged "
+                              f"on disk. {fix}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, damaged, or not a checkpoint at all
-        others = [p for p in list_checkpoints(path.parent.parent) if p != path]
-        fix = (f"The previous checkpoint {others[-1].name} is intact as far as this program knows: move the damaged "
-               f"file away (for example `mv {path} {path}.damaged`) and resume again to continue from it."
-               if others else "No other checkpoint of this run is left; start a new run.")
         raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: {err}). {fix}") from None
     if not isinstance(state, dict) or not {"model", "optimizer", "epoch", "step"} <= state.keys():
         raise CheckpointError(f"{path} is not a checkpoint of this training program")
     return state
+
+
+def newest_intact_checkpoint(run_dir: Path) -> Optional[tuple[Path, dict[str, Any]]]:
+    """The newest checkpoint of a run that reads and matches its checksum, and its contents; damaged
+    newer ones are renamed ``NAME.pt.damaged`` (kept, never deleted, no longer counted) with a message."""
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return path, load_checkpoint(path)
+        except CheckpointError as err:
+            damaged = path.with_name(path.name + ".damaged")
+            os.replace(path, damaged)
+            print(f"warning: {str(err).split('. ')[0]}; kept as {damaged.name}, trying the one before", file=sys.stderr)
+    return None
+
+
+# --- the run directory --------------------------------------------------------------------------
+
+
+class RunDirectory:
+    """The run directory, held by one process while it trains (the first process under ``torchrun``).
+
+    Entering takes an exclusive lock on ``RUN_DIR/.lock`` (a second process gets an error naming the
+    first one's PID), refuses a new run in a folder that already holds one, and removes the temporary
+    files that a killed write left (``.*.tmp``). Leaving a *new* run with an error before its first
+    checkpoint removes what the run wrote, so that the corrected command can use the same folder.
+    """
+
+    LOCK = ".lock"
+
+    def __init__(self, run_dir: Path, new: bool) -> None:
+        self.run_dir, self.new = Path(run_dir), new
+        self.existed = self.run_dir.exists()
+        self._lock = None
+
+    def __enter__(self) -> "RunDirectory":
+        import fcntl
+
+        if self.existed and not self.run_dir.is_dir():
+            raise TrainingError(f"{self.run_dir} is a file, not a run directory: choose another --out")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.run_dir / self.LOCK, "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.seek(0)
+            holder = self._lock.read().strip() or "unknown"
+            self._lock.close()
+            raise TrainingError(f"another process (PID {holder}) is training in {self.run_dir}: wait for it to finish, "
+                                f"or stop it (kill -INT {holder}) and resume; two processes must not write one run") from None
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(f"{os.getpid()}\n")
+        self._lock.flush()
+        if self.new and any(p.name != self.LOCK for p in self.run_dir.iterdir()):
+            self._release()
+            raise TrainingError(f"{self.run_dir} already holds a run: resume it with --resume {self.run_dir}, or choose "
+                                "another --out; nothing of it is overwritten")
+        for folder in (self.run_dir, self.run_dir / "checkpoints", self.run_dir / "conv1"):
+            for stray in folder.glob(".*.tmp") if folder.is_dir() else ():
+                stray.unlink()  # a write that was killed: we hold the lock, nobody else is writing
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is not None and self.new and not list_checkpoints(self.run_dir):
+                import shutil
+
+                for entry in self.run_dir.iterdir():  # nothing to resume from: leave the folder as it was
+                    if entry.name != self.LOCK:
+                        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+                (self.run_dir / self.LOCK).unlink(missing_ok=True)
+                if not self.existed:
+                    self.run_dir.rmdir()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None and not self._lock.closed:
+            self._lock.close()  # closing the file releases the lock
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -453,12 +568,16 @@ def _at_least_float32(out: torch.Tensor) -> torch.Tensor:
 def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, amp: bool,
                     dist: Optional[Distributed] = None) -> dict[str, float]:
     """Loss and top-1/top-5 error of ``model`` over a loader of :func:`collate` batches (with ``dist``:
-    over the loaders of all processes, each holding its share of the images)."""
+    over the loaders of all processes, each holding its share of the images), and the files that were
+    skipped (unreadable) or converted to RGB."""
     model.eval()
     dtype = next(model.parameters()).dtype  # the inputs follow the weights (float64 runs)
     n = loss = wrong1 = wrong5 = 0.0
+    skipped, converted = [], []
     with torch.no_grad():
-        for x, y, _, _ in loader:
+        for x, y, bad, changed in loader:
+            skipped += [loader.dataset.samples[i][0] for i in bad]
+            converted += [loader.dataset.samples[i][0] for i in changed]
             if x is None:
                 continue
             x, y = x.to(device, dtype, non_blocking=True), y.to(device, non_blocking=True)
@@ -470,9 +589,10 @@ def evaluate_loader(model: nn.Module, loader: DataLoader, device: torch.device, 
             n += len(y)
     if dist is not None:
         loss, wrong1, wrong5, n = dist.sum([loss, wrong1, wrong5, n], device)
+        skipped, converted = ([name for part in dist.gather(names) for name in part] for names in (skipped, converted))
     if n == 0:
         raise TrainingError("no readable validation image: check the validation folder")
-    return {"loss": loss / n, "top1": wrong1 / n, "top5": wrong5 / n}
+    return {"loss": loss / n, "top1": wrong1 / n, "top5": wrong5 / n, "skipped": skipped, "converted": converted}
 
 
 def save_conv1(model: nn.Module, run_dir: Path, epoch: int) -> Optional[Path]:
@@ -578,12 +698,19 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
     if run_dir is None:
         raise ValueError("give run_dir, the folder of the run")
     run_dir = Path(run_dir)
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"--max-steps must be at least 1, got {max_steps}")
+    if lr_override is not None and not (math.isfinite(lr_override) and lr_override > 0):
+        raise ValueError(f"the learning rate must be a positive number, got {lr_override}")
     if resume:
         if not (run_dir / "config.json").is_file():
             raise TrainingError(f"{run_dir} is not a run directory (no config.json): nothing to resume")
         cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
     elif cfg is None:
         raise ValueError("give a TrainConfig for a new run")
+    else:
+        for split in ("train", VAL_SPLIT[cfg.dataset]):  # missing data is an error now, before the folder exists
+            data.find_dataset(cfg.dataset, split, cfg.root)
     _check_extras(cfg)
     if distributed and cfg.devices:
         raise TrainingError("--devices puts one network's two columns on two GPUs; --distributed gives every process "
@@ -597,7 +724,10 @@ def train(cfg: Optional[TrainConfig] = None, run_dir: Optional[os.PathLike | str
         if dist.enabled and device.type == "cuda":
             device = torch.device("cuda", dist.local_rank)  # one GPU per process
             torch.cuda.set_device(device)
-        return _train(cfg, run_dir, resume, argv, progress and dist.is_main, lr_override, max_steps, device, dist)
+        if not dist.is_main:
+            return _train(cfg, run_dir, resume, argv, False, lr_override, max_steps, device, dist)
+        with RunDirectory(run_dir, new=not resume):
+            return _train(cfg, run_dir, resume, argv, progress, lr_override, max_steps, device, dist)
     finally:
         dist.close()
 
@@ -607,15 +737,25 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
            dist: Distributed) -> dict[str, Any]:
     main = dist.is_main
     if resume:
-        checkpoints = list_checkpoints(run_dir)
-        state = load_checkpoint(checkpoints[-1]) if checkpoints else None
+        intact = newest_intact_checkpoint(run_dir) if main else None
+        found = dist.broadcast(intact[0].name if intact else None)  # every process resumes from the same one
+        state = intact[1] if intact else load_checkpoint(run_dir / "checkpoints" / found) if found else None
+        if found is None and list(run_dir.glob("checkpoints/*.damaged")):
+            raise TrainingError(f"{run_dir} has no intact checkpoint left (the damaged ones are kept as *.damaged): "
+                                "start a new run")
+        # settings that did not exist when an older checkpoint was written count as their defaults
+        stored = {**{f.name: f.default for f in fields(TrainConfig)}, **(state or {}).get("config", asdict(cfg))}
+        changed = {k: (stored.get(k), v) for k, v in asdict(cfg).items() if stored.get(k) != v}
+        if changed:
+            raise TrainingError(
+                f"{run_dir / 'config.json'} was changed after its checkpoint was written "
+                f"({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}): a resumed run keeps the "
+                f"configuration it started with. Put config.json back, or start a new run from this checkpoint with "
+                f"the settings you want: python -m alexnet_edu train --out NEW_RUN --init-from "
+                f"{run_dir / 'checkpoints' / found} ...")
     else:
-        if run_dir.exists() and any(run_dir.iterdir()):
-            raise TrainingError(f"{run_dir} already holds a run: resume it with --resume {run_dir}, or choose "
-                                "another --out; nothing of it is overwritten")
         dist.barrier()  # every process has looked before the first one writes
         if main:
-            run_dir.mkdir(parents=True, exist_ok=True)
             write_json_atomic(run_dir / "config.json", asdict(cfg))
         state = None
     if cfg.batch_size < dist.world_size:
@@ -643,6 +783,13 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
     scheduler = make_scheduler(optimizer, cfg)
     history: list[dict[str, Any]] = []
     epoch, step = 0, 0
+    if state is None and cfg.init_from is not None:
+        try:
+            core.load_state_dict(load_checkpoint(Path(cfg.init_from))["model"])
+        except RuntimeError as err:
+            raise TrainingError(f"--init-from {cfg.init_from}: its weights do not fit this network "
+                                f"({str(err).splitlines()[0]}); give a checkpoint of the same --model with as many "
+                                f"classes") from None
     if state is not None:
         core.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -684,8 +831,21 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
     kill_at = int(os.environ[KILL_ENV]) if os.environ.get(KILL_ENV) else None
     old_handlers = flags.install()
     problems = open(run_dir / "data_problems.jsonl", "a") if main else None
+    left_out = {"train": train_set.left_out, "val": val_set.left_out}
+    if problems is not None and any(left_out.values()):
+        problems.write(json.dumps({"listing": {split: [{"file": f, "reason": r} for f, r in entries]
+                                               for split, entries in left_out.items()}}) + "\n")
+        problems.flush()
+        print(f"{len(left_out['train'])} entries of the training folder and {len(left_out['val'])} of the validation "
+              f"folder are not images that can be read (links that lead nowhere or in a loop, FIFOs, devices): left "
+              f"out, listed in {run_dir / 'data_problems.jsonl'}", file=sys.stderr)
 
     def checkpoint(epoch: int, step: int, partial: Optional[dict]) -> None:
+        if not _finite(core, optimizer):  # never a checkpoint that could not be resumed from
+            raise TrainingError(
+                f"the weights or the momentum became inf or NaN before checkpoint {_checkpoint_name(epoch, step)}, "
+                f"which was not written. " + _set_diverged_aside(run_dir, _all_losses(history, partial), batches,
+                                                                 optimizer.param_groups[0]["lr"], main, not resume))
         rngs = dist.gather(torch.get_rng_state())  # every process's dropout generator
         cuda_rngs = dist.gather(_cuda_rng_states(core))  # dropout on a GPU draws from that GPU's generator
         if main:
@@ -757,13 +917,11 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
                         partial["converted"] += names[1]
                 if n > 0:
                     if not math.isfinite(total_loss):
-                        last, lr_now = list_checkpoints(run_dir), optimizer.param_groups[0]["lr"]
-                        fix = (f"The newest good checkpoint is {last[-1].name}; resume from it with a smaller "
-                               f"learning rate: --resume {run_dir} --lr {lr_now / 10:g}" if last else
-                               f"No checkpoint was written yet: start a new run (another --out) with a smaller "
-                               f"learning rate, for example --lr {lr_now / 10:g}")
-                        raise TrainingError(f"the loss became {total_loss / n} at epoch {epoch + 1}, step {step + 1} "
-                                            f"(lr {lr_now:g}): the run stopped. {fix}")
+                        raise TrainingError(
+                            f"the loss became {total_loss / n} at epoch {epoch + 1}, step {step + 1} (lr "
+                            f"{optimizer.param_groups[0]['lr']:g}): the run stopped. "
+                            + _set_diverged_aside(run_dir, _all_losses(history, partial), batches,
+                                                  optimizer.param_groups[0]["lr"], main, not resume))
                     optimizer.zero_grad(set_to_none=True)
                     # the mean over the global batch: DistributedDataParallel averages the processes'
                     # gradients, so each process scales its sum by (processes / images in the global batch)
@@ -812,18 +970,22 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
                 "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
                 "images_per_s": partial["n"] / max(partial["time"], 1e-9), "epoch_time_s": partial["time"],
                 "skipped": len(partial["skipped"]), "converted": len(partial["converted"]),
+                "val_skipped": len(val["skipped"]), "val_converted": len(val["converted"]),
                 "step_losses": [round(v, 5) for v in partial["step_losses"]],  # every batch's loss (not in the CSV)
             }
             stall = stall_message(partial["step_losses"], num_classes, cfg.init) if epoch == 0 else None
             row["stall_warning"] = stall is not None
             history.append(row)
             scheduler.step(val["top1"])
-            if problems is not None and (partial["skipped"] or partial["converted"]):
+            if problems is not None and (partial["skipped"] or partial["converted"] or val["skipped"]
+                                         or val["converted"]):
                 problems.write(json.dumps({"epoch": epoch + 1, "skipped": partial["skipped"],
-                                           "converted": partial["converted"]}) + "\n")
+                                           "converted": partial["converted"], "val_skipped": val["skipped"],
+                                           "val_converted": val["converted"]}) + "\n")
                 problems.flush()
                 print(f"epoch {epoch + 1}: {len(partial['skipped'])} unreadable image(s) skipped, "
-                      f"{len(partial['converted'])} converted to RGB (listed in {run_dir / 'data_problems.jsonl'})",
+                      f"{len(partial['converted'])} converted to RGB; validation: {len(val['skipped'])} skipped, "
+                      f"{len(val['converted'])} converted (listed in {run_dir / 'data_problems.jsonl'})",
                       file=sys.stderr)
             if stall and main:
                 print(f"WARNING: {stall}", file=sys.stderr)
@@ -851,6 +1013,57 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, argv: Optional[Sequenc
         if main:
             write_json_atomic(sessions_path, {"sessions": sessions})
     return {"history": history, "run_dir": str(run_dir), "stopped": epoch < cfg.epochs, "main": main}
+
+
+def _finite(model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
+    """Whether every weight and every momentum buffer is a finite number."""
+    tensors = list(model.parameters()) + [t for state in optimizer.state.values() for t in state.values()
+                                          if isinstance(t, torch.Tensor)]
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+
+def _all_losses(history: list[dict[str, Any]], partial: Optional[dict]) -> list[float]:
+    """Every step's training loss of the run so far, in order (the step losses of the finished epochs,
+    then of the current one)."""
+    return [v for row in history for v in row.get("step_losses", [])] + list((partial or {}).get("step_losses", []))
+
+
+# A run diverges when its loss climbs far above where it started: ten times its first step's loss.
+DIVERGED = 10.0
+
+
+def _set_diverged_aside(run_dir: Path, losses: list[float], batches: int, lr_now: float, main: bool,
+                        new: bool) -> str:
+    """Advice after a run diverged, from the checkpoints it can go on from: the newest one whose weights
+    gave a sound loss at the next step. Newer checkpoints, written while the run diverged (their weights
+    and momentum can be finite and already exploded), are set aside as ``NAME.pt.diverged`` (kept, no
+    longer resumed from), so that ``--resume`` starts from the sound one."""
+    limit = DIVERGED * losses[0] if losses else math.inf
+    sound = None
+    for path in reversed(list_checkpoints(run_dir)):
+        epoch, step = (int(v) for v in re.match(r"ckpt-e(\d+)-s(\d+)\.pt", path.name).groups())
+        done = epoch * batches + step  # steps behind this checkpoint; losses[done] was computed with its weights
+        if done < len(losses) and math.isfinite(losses[done]) and losses[done] <= limit:
+            sound = path
+            break
+        if main:
+            os.replace(path, path.with_name(path.name + ".diverged"))
+            if _checksum_file(path).is_file():
+                os.replace(_checksum_file(path), path.with_name(path.name + ".diverged.sha256"))
+    if sound is None and new:  # the run's folder is removed: nothing in it could be resumed
+        return (f"No checkpoint was written before the loss climbed beyond {DIVERGED:g} times its first value, so "
+                f"nothing of this run is kept: run the same command with a smaller learning rate, for example "
+                f"--lr {lr_now / 10:g}")
+    if sound is None:
+        return (f"No checkpoint is left from before the loss climbed beyond {DIVERGED:g} times its first value (those "
+                f"written after are kept as *.pt.diverged): start a new run with a smaller learning rate, for example "
+                f"--lr {lr_now / 10:g}")
+    sound_lr = load_checkpoint(sound)["optimizer"]["param_groups"][0]["lr"]
+    advice_lr = min(lr_now / 10, sound_lr)  # no larger than a rate this run trained well with
+    return (f"The newest checkpoint from before the divergence is {sound.name} (its weights gave a loss of "
+            f"{losses[epoch * batches + step]:.4g} at the next step); any written after it are kept as *.pt.diverged. "
+            f"Go on from it with a smaller learning rate: python -m alexnet_edu train --resume {run_dir} "
+            f"--lr {advice_lr:g}")
 
 
 def _cuda_rng_states(model: nn.Module) -> list[torch.Tensor]:

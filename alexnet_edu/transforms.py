@@ -338,7 +338,8 @@ def _fingerprint(files: Sequence[str]) -> str:
     digest = hashlib.sha1()
     for path in files:
         st = os.stat(path)
-        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        # the name as the file system's bytes: a name that is not UTF-8 hashes as well as any other
+        digest.update(os.fsencode(path) + f"\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 

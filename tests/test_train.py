@@ -5,6 +5,7 @@ temporary folder, so it needs no dataset and runs in seconds.
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -120,21 +121,28 @@ def test_bad_files_are_skipped_or_converted_and_counted_every_epoch(tmp_path, mo
     assert err.count("unreadable image(s) skipped") == 2  # one summary per epoch
 
 
-def test_a_truncated_checkpoint_gives_a_clear_error_and_the_previous_one_stays(tree, tmp_path):
-    train(_config(tree, epochs=2), tmp_path / "run", progress=False)
-    older, newest = list_checkpoints(tmp_path / "run")
-    before = older.read_bytes()
-    newest.write_bytes(newest.read_bytes()[:1000])  # cut off on disk
-    with pytest.raises(CheckpointError, match=older.name) as err:
-        train(run_dir=tmp_path / "run", resume=True, progress=False)
-    assert "mv " in str(err.value)
-    assert older.read_bytes() == before
-    # moving the damaged file away, as the message says, resumes from the previous one
-    newest.rename(newest.with_suffix(".damaged"))
-    cfg = json.loads((tmp_path / "run" / "config.json").read_text())
-    cfg["epochs"] = 2
-    result = train(run_dir=tmp_path / "run", resume=True, progress=False)
-    assert [row["epoch"] for row in result["history"]] == [1, 2]
+@pytest.mark.parametrize("damage", ["one flipped bit", "cut off", "cut off, no checksum"])
+def test_a_damaged_checkpoint_is_set_aside_and_the_run_resumes_from_the_newest_intact_one(tree, tmp_path, capsys, damage):
+    run = tmp_path / "run"
+    train(_config(tree, epochs=3), run, progress=False, max_steps=16)  # two epochs of 8 steps, then stop
+    newest = list_checkpoints(run)[-1]
+    damaged = bytearray(newest.read_bytes())
+    if damage == "one flipped bit":  # still a readable file: only the checksum can tell
+        damaged[len(damaged) // 2] ^= 0x01
+    else:
+        damaged = damaged[:1000]
+    if damage.endswith("no checksum"):  # as a checkpoint written before checksums
+        newest.with_name(newest.name + ".sha256").unlink()
+    newest.write_bytes(bytes(damaged))
+    result = train(run_dir=run, resume=True, progress=False)
+    err = capsys.readouterr().err
+    assert newest.name in err and "kept as" in err and "trying the one before" in err
+    assert (run / "checkpoints" / f"{newest.name}.damaged").read_bytes() == bytes(damaged)  # kept, not deleted
+    assert [row["epoch"] for row in result["history"]] == [1, 2, 3]  # epoch 2 again, from the intact one
+    assert not list(run.glob("checkpoints/.*.tmp"))
+    whole = train(_config(tree, epochs=3), tmp_path / "whole", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(_final_weights(run).values(), _final_weights(tmp_path / "whole").values()))
+    assert [r["step_losses"] for r in result["history"]] == [r["step_losses"] for r in whole["history"]]
 
 
 def test_a_loss_that_becomes_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tree, tmp_path):
@@ -285,9 +293,10 @@ def test_sigusr1_saves_a_checkpoint_now_and_ctrl_c_saves_and_stops(tmp_path):
 
 
 def test_a_new_run_that_diverges_at_once_says_to_start_again_with_a_smaller_rate(tree, tmp_path):
-    with pytest.raises(TrainingError, match="No checkpoint was written yet.*--lr 1e\\+11"):
+    with pytest.raises(TrainingError, match="nothing of this run is kept: run the same command.*--lr 1e\\+11"):
         train(_config(tree, lr=1e12), tmp_path / "run", progress=False)
-    assert list_checkpoints(tmp_path / "run") == []
+    assert not (tmp_path / "run").exists()  # nothing kept: the corrected command can use the same folder
+    assert train(_config(tree, lr=0.01, epochs=1), tmp_path / "run", progress=False)["history"]
 
 
 def test_a_float64_run_trains_and_is_evaluated_in_float64_from_the_float32_draw(tree, tmp_path):
@@ -333,3 +342,192 @@ def test_the_papers_network_with_dropout_killed_mid_epoch_resumes_bit_for_bit(tm
     velocity = [(a["optimizer"]["state"][i], b["optimizer"]["state"][i]) for i in a["optimizer"]["state"]]
     assert velocity and all(torch.equal(x[k], y[k]) for x, y in velocity for k in x)
     assert a["history"][0]["step_losses"] == b["history"][0]["step_losses"]
+
+
+# --- the run directory: one process at a time, nothing left by a failed start, nothing changed in secret ----
+
+
+def test_a_second_process_cannot_train_in_a_run_directory_that_is_in_use(tree, tmp_path):
+    from alexnet_edu.train import RunDirectory
+
+    run = tmp_path / "run"
+    train(_config(tree, epochs=1), run, progress=False)
+    with RunDirectory(run, new=False):  # as another process that is training in it
+        with pytest.raises(TrainingError, match=rf"another process \(PID {os.getpid()}\) is training in"):
+            train(run_dir=run, resume=True, progress=False)
+    fresh = tmp_path / "fresh"
+    with RunDirectory(fresh, new=True):  # two new runs on one --out
+        with pytest.raises(TrainingError, match="another process"):
+            train(_config(tree, epochs=1), fresh, progress=False)
+    sessions = json.loads((run / "provenance.json").read_text())["sessions"]
+    assert len(sessions) == 1  # the refused process wrote nothing
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(lr=-1.0), "learning rate must be a positive number"),
+    (dict(lr=float("nan")), "learning rate must be a positive number"),
+    (dict(lr=float("inf")), "learning rate must be a positive number"),
+    (dict(train_limit=0), "train_limit must be a positive number"),
+    (dict(model="alexnet", crop=100, resize=256), "takes 227 .or 224. pixel crops"),
+    (dict(device="banana"), "'banana' is not a device"),
+])
+def test_bad_settings_are_refused_before_the_run_directory_exists(tree, tmp_path, bad, message):
+    with pytest.raises(ValueError, match=message):
+        train(_config(tree, **bad), tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_nothing_in_the_way(tree, tmp_path, monkeypatch):
+    import alexnet_edu.train as training
+
+    run = tmp_path / "run"
+    with pytest.raises(data.DataNotFoundError):  # no data: refused before the folder exists
+        train(_config(tmp_path / "nothing-here"), run, progress=False)
+    assert not run.exists()
+    with pytest.raises(ValueError, match="--max-steps must be at least 1"):
+        train(_config(tree), run, progress=False, max_steps=0)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a failure after the folder was made")
+
+    monkeypatch.setattr(training, "build_model", broken)
+    with pytest.raises(RuntimeError, match="after the folder was made"):
+        train(_config(tree, epochs=1), run, progress=False)
+    assert not run.exists()
+    monkeypatch.undo()
+    assert train(_config(tree, epochs=1), run, progress=False)["history"]  # the corrected command, same folder
+
+
+def test_resume_refuses_a_changed_configuration_and_options_it_would_ignore(tree, tmp_path):
+    run = tmp_path / "run"
+    train(_config(tree, epochs=2), run, progress=False, max_steps=8)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "epochs": 5}))
+    with pytest.raises(TrainingError, match=r"was changed after its checkpoint.*epochs: 2 -> 5.*--init-from"):
+        train(run_dir=run, resume=True, progress=False)
+    (run / "config.json").write_text(json.dumps(config))
+    out = _cli(["--resume", str(run), "--epochs", "5"], cache=tmp_path / "cache")
+    assert out.returncode == 2 and "--epochs cannot change it" in out.stderr and "--init-from" in out.stderr
+    assert [r["epoch"] for r in train(run_dir=run, resume=True, progress=False)["history"]] == [1, 2]
+
+
+def test_a_new_run_can_start_from_the_weights_of_a_checkpoint(tree, tmp_path):
+    first = tmp_path / "first"
+    train(_config(tree, epochs=1), first, progress=False)
+    start = list_checkpoints(first)[-1]
+    # a learning rate far too small to move a float32 weight: the new run's weights are the checkpoint's
+    train(_config(tree, epochs=1, lr=1e-30, init_from=str(start)), tmp_path / "second", progress=False)
+    a, b = load_checkpoint(start)["model"], _final_weights(tmp_path / "second")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((tmp_path / "second" / "config.json").read_text())["init_from"] == str(start)
+    with pytest.raises(TrainingError, match="do not fit this network"):
+        train(_config(tree, epochs=1, model="alexnet", init="caffe", init_from=str(start)), tmp_path / "third",
+              progress=False)
+    assert not (tmp_path / "third").exists()
+
+
+def test_stray_temporary_files_of_killed_writes_are_removed_when_a_run_resumes(tree, tmp_path):
+    run = tmp_path / "run"
+    train(_config(tree, epochs=2), run, progress=False, max_steps=8)
+    strays = [run / "checkpoints" / ".ckpt-e0001-s0000003.pt.1234.tmp", run / ".metrics.jsonl.tmp",
+              run / "conv1" / ".epoch-0002.npy.99.tmp"]
+    for stray in strays:
+        stray.parent.mkdir(exist_ok=True)
+        stray.write_bytes(b"x" * 1000)
+    train(run_dir=run, resume=True, progress=False)
+    assert not any(stray.exists() for stray in strays)
+
+
+def test_a_full_disk_ends_in_one_clear_line_and_the_newest_checkpoint_stays_intact(tree, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from alexnet_edu.cli import main as cli_main
+
+    run = tmp_path / "run"
+    train(_config(tree, epochs=2), run, progress=False, max_steps=8)
+    newest = list_checkpoints(run)[-1]
+    saved = newest.read_bytes()
+    real_save = torch.save
+
+    def full(obj, f, *args, **kwargs):
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    assert cli_main(["train", "--resume", str(run), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and f"newest checkpoint is {newest.name}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert list_checkpoints(run)[-1].read_bytes() == saved and not list(run.glob("checkpoints/.*.tmp"))
+    monkeypatch.setattr(torch, "save", real_save)
+    assert cli_main(["train", "--resume", str(run), "--quiet"]) == 0
+
+
+# --- what a real folder holds -------------------------------------------------------------------------
+
+
+def test_links_that_lead_nowhere_loops_and_fifos_are_left_out_with_a_reason_and_names_need_not_be_utf8(
+        tree, tmp_path, capsys):
+    folder = tree / "imagenette2-160" / "train" / WNIDS[0]
+    good = sorted(folder.iterdir())[0]
+    with open(os.fsencode(str(folder)) + b"/odd-\xff-name.JPEG", "wb") as f:  # a name that is not UTF-8
+        f.write(good.read_bytes())
+    (folder / "nowhere.JPEG").symlink_to(folder / "gone.JPEG")                 # a link that leads nowhere
+    (folder / "itself.JPEG").symlink_to(folder / "itself.JPEG")                # a link to itself
+    (folder / "again").symlink_to(folder)                                       # a loop of folders
+    os.mkfifo(folder / "fifo.JPEG")                                             # reading it would wait forever
+    listed = data.load_dataset("imagenette", "train", root=tree, verify=False)
+    assert len(listed) == 61 and len({path for path, _ in listed.samples}) == 61  # 60 + the odd name, once each
+    reasons = {Path(path).name: reason for path, reason in listed.problems}
+    assert reasons == {"nowhere.JPEG": "a link that leads nowhere", "itself.JPEG": reasons["itself.JPEG"],
+                       "again": "a link to a folder listed already",
+                       "fifo.JPEG": "not a regular file (a FIFO, a socket or a device)"}
+    assert "cannot be opened" in reasons["itself.JPEG"]
+    result = train(_config(tree, epochs=1), tmp_path / "run", progress=False)
+    assert result["history"][0]["skipped"] == 0  # every listed image was read, the odd name too
+    first = json.loads((tmp_path / "run" / "data_problems.jsonl").read_text().splitlines()[0])
+    assert sorted(Path(e["file"]).name for e in first["listing"]["train"]) == sorted(reasons)
+    assert "4 entries of the training folder" in capsys.readouterr().err
+
+
+def test_an_image_too_costly_to_rescale_is_skipped_before_it_is_decoded(tmp_path):
+    Image.new("RGB", (20000, 1), (10, 20, 30)).save(tmp_path / "strip.JPEG", "JPEG")  # rescaled: 5,120,000 × 256
+    assert (tmp_path / "strip.JPEG").stat().st_size < 20_000
+    image, status, reason = data.read_rgb(tmp_path / "strip.JPEG")
+    assert image is None and status == data.READ_SKIPPED and "20000×1 pixels" in reason
+    Image.new("RGB", (400, 300), (10, 20, 30)).save(tmp_path / "photo.JPEG", "JPEG")
+    assert data.read_rgb(tmp_path / "photo.JPEG")[1] == data.READ_OK
+
+
+def test_unreadable_validation_images_are_counted_and_named_like_training_ones(tree, tmp_path, capsys):
+    folder = tree / "imagenette2-160" / "val" / WNIDS[3]
+    (folder / "empty.JPEG").write_bytes(b"")
+    Image.new("L", (40, 40), 90).save(folder / "gray.JPEG", "JPEG")
+    row = train(_config(tree, epochs=1), tmp_path / "run", progress=False)["history"][0]
+    assert (row["skipped"], row["converted"], row["val_skipped"], row["val_converted"]) == (0, 0, 1, 1)
+    problems = json.loads((tmp_path / "run" / "data_problems.jsonl").read_text().splitlines()[-1])
+    assert [Path(p).name for p in problems["val_skipped"]] == ["empty.JPEG"]
+    assert [Path(p).name for p in problems["val_converted"]] == ["gray.JPEG"]
+    assert "validation: 1 skipped, 1 converted" in capsys.readouterr().err
+
+
+def test_after_a_divergence_the_advice_resumes_from_a_checkpoint_before_it_and_works(tree, tmp_path):
+    """A sound epoch at lr 0.01, then a resume at lr 30 with a checkpoint after every step: the loss climbs,
+    the weights and momentum explode (finite, so such checkpoints load), then the loss is NaN. The advice
+    names the last checkpoint before the divergence and a rate it trained well with; following it works."""
+    run = tmp_path / "run"
+    train(_config(tree, epochs=3, checkpoint_every=1, keep_checkpoints=50), run, progress=False, max_steps=8)
+    sound = list_checkpoints(run)[-1]
+    assert sound.name == "ckpt-e0001-s0000000.pt"
+    with pytest.raises(TrainingError, match="loss became") as err:
+        train(run_dir=run, resume=True, progress=False, lr_override=30.0)
+    message = str(err.value)
+    assert f"The newest checkpoint from before the divergence is {sound.name}" in message
+    assert message.endswith(f"python -m alexnet_edu train --resume {run} --lr 0.01")
+    assert list_checkpoints(run)[-1] == sound  # the exploded ones are set aside, not deleted
+    diverged = sorted(p.name for p in run.glob("checkpoints/*.pt.diverged"))
+    assert diverged and all(name > sound.name for name in diverged)
+    history = train(run_dir=run, resume=True, progress=False, lr_override=0.01)["history"]
+    assert [row["epoch"] for row in history] == [1, 2, 3] and all(math.isfinite(r["train_loss"]) for r in history)
+    with pytest.raises(ValueError, match="positive number"):
+        train(run_dir=run, resume=True, progress=False, lr_override=float("inf"))
