@@ -315,7 +315,7 @@ def _pictures(args: argparse.Namespace) -> int:
 
 # TrainConfig fields the train command sets from options of the same name
 _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
-                  "lr_patience", "init", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
+                  "lr_patience", "init", "lrn_convention", "dropout_convention", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
                   "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "dtype", "channels_last", "compile",
                   "checkpoint_every", "keep_checkpoints", "tensorboard", "init_from")
 
@@ -405,6 +405,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-patience", type=int, help=f"epochs without a better validation error before a drop, "
                    f"default {d.lr_patience}")
     p.add_argument("--init", choices=INITS, help=f"default {d.init}: N(0, 0.01), biases 1 (§5)")
+    p.add_argument("--lrn-convention", choices=["paper", "cuda-convnet2"], help=f"default {d.lrn_convention}: LRN's "
+                   "α on the plain sum, as §3.3 prints it; cuda-convnet2: α/n, as Krizhevsky's code computes it")
+    p.add_argument("--dropout-convention", choices=["inverted", "paper"], help=f"default {d.dropout_convention}: "
+                   "torch.nn.Dropout (kept outputs ×2 in training); paper: outputs ×0.5 at test time (§4.2)")
     p.add_argument("--pca", choices=["dataset", "imagenet", "off"], help="colour augmentation: the training set's "
                    "own PCA (default), fb.resnet.torch's ImageNet constants, or none")
     p.add_argument("--pca-scale", choices=["eigval", "stddev"], help="λ as the paper writes (default) or √λ as "

@@ -8,9 +8,16 @@ and then applying the ReLU nonlinearity, the response-normalized activity b^i_{x
 where the sum runs over n "adjacent" kernel maps at the same spatial position, and N is the total
 number of kernels in the layer. [...] we used k = 2, n = 5, α = 10^-4, and β = 0.75."
 
-Note what the formula does *not* do: α multiplies the plain sum of squares. PyTorch, Caffe and
-cuda-convnet all divide α by n, so the paper's layer is ``torch.nn.LocalResponseNorm(5,
-alpha=5e-4, beta=0.75, k=2.0)``. :func:`convert_lrn` translates between the conventions.
+Two readings of these numbers. Taken literally, α multiplies the plain sum of squares; that is
+this package's default (``convention="paper"``), the layer ``torch.nn.LocalResponseNorm(5,
+alpha=5e-4, beta=0.75, k=2.0)``. Krizhevsky's own code reads the same four numbers differently: his
+cuda-convnet2 ImageNet layer files write ``size=5``, ``scale=0.0001``, ``pow=0.75``, ``minDiv=2``,
+and its ``layer.py`` divides ``scale`` by ``size`` before the kernel uses it, as Caffe's
+``bvlc_alexnet`` (``alpha: 0.0001``, ``local_size: 5``) and PyTorch do. In that reading
+(``convention="cuda-convnet2"``) the network computes k + (α/n) Σ a², a denominator five times
+closer to k. The likeliest story is that the paper printed the configuration's values into a
+formula that omits the /n; chapter 23 shows both, with the files and lines. :func:`convert_lrn`
+translates α between the conventions of :data:`LRN_CONVENTIONS`.
 """
 
 from __future__ import annotations
@@ -67,9 +74,13 @@ class LocalResponseNorm(nn.Module):
     """The paper's local response normalisation: b_i = a_i / (k + α Σ_j a_j²)^β.
 
     The sum runs over the ``size`` channels centred on i (for even sizes, as PyTorch: size//2
-    before and (size−1)//2 after), clipped at the first and last channel. α is **not** divided by
-    ``size``. With ``groups=2`` the channels are normalised in two independent halves, as on the
-    paper's two GPUs, where each GPU normalised only the kernel maps it held.
+    before and (size−1)//2 after), clipped at the first and last channel. ``convention`` says how to
+    read ``alpha`` (one of :data:`LRN_CONVENTIONS`): ``"paper"`` (the default) multiplies the plain
+    sum by α, as §3.3 writes it; ``"cuda-convnet2"``, ``"caffe"`` and ``"pytorch"`` multiply it by
+    α / ``size``, as Krizhevsky's released code, Caffe's reference AlexNet and PyTorch do with the
+    same written numbers. ``k`` is always given explicitly. With ``groups=2`` the channels are
+    normalised in two independent halves, as on the paper's two GPUs, where each GPU normalised only
+    the kernel maps it held.
 
     Input: (batch, channels, ...) with channels divisible by ``groups``.
     """
@@ -81,13 +92,19 @@ class LocalResponseNorm(nn.Module):
         beta: float = LRN_BETA,
         k: float = LRN_K,
         groups: int = 1,
+        convention: str = "paper",
     ) -> None:
         super().__init__()
         if size < 1 or groups < 1:
             raise ValueError(f"size and groups must be >= 1, got size={size}, groups={groups}")
         if k <= 0 and beta != 0:
             raise ValueError(f"k must be > 0 so that the denominator cannot be 0, got k={k}")
+        if convention not in LRN_CONVENTIONS:
+            raise ValueError(f"unknown LRN convention {convention!r}: choose one of {', '.join(LRN_CONVENTIONS)}")
         self.size, self.alpha, self.beta, self.k, self.groups = size, alpha, beta, k, groups
+        self.convention = convention
+        # the factor on the plain sum of squares, whatever the convention wrote
+        self.scale = convert_lrn(alpha, size, convention, "paper")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2:
@@ -96,12 +113,13 @@ class LocalResponseNorm(nn.Module):
         if c % self.groups:
             raise ValueError(f"{c} channels cannot be split into {self.groups} groups")
         grouped = x.reshape(n * self.groups, c // self.groups, *x.shape[2:])
-        out = _LRNFunction.apply(grouped, self.size, self.alpha, self.beta, self.k)
+        out = _LRNFunction.apply(grouped, self.size, self.scale, self.beta, self.k)
         return out.reshape(x.shape)
 
     def extra_repr(self) -> str:
         groups = f", groups={self.groups}" if self.groups != 1 else ""
-        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{groups}"
+        convention = f", convention={self.convention!r}" if self.convention != "paper" else ""
+        return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{groups}{convention}"
 
 
 def local_response_norm_loop(a: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:

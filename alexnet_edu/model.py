@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import LocalResponseNorm
+from .layers import LocalResponseNorm, PaperDropout
 from .paper import (
     ARCHITECTURE,
     BIAS_ONE_LAYERS,
@@ -110,25 +110,35 @@ class AlexNet(nn.Module):
     cuda-convnet's rounding up does. The LRN layers normalise each GPU's half of the maps on its
     own (``groups=2``), as the two GPUs did, so this network equals :class:`TwoTowerAlexNet`.
     Weights start as in the paper (:func:`init_paper_`).
+
+    Two choices the paper leaves to be read are explicit: ``lrn_convention`` (how the LRN's
+    α = 1e-4 is read: ``"paper"``, α on the plain sum as §3.3 prints it, or ``"cuda-convnet2"``,
+    α/n as Krizhevsky's code computes it; see :class:`~alexnet_edu.layers.LocalResponseNorm`) and
+    ``dropout_convention`` (``"inverted"``: ``torch.nn.Dropout``, kept outputs doubled while
+    training; ``"paper"``: :class:`~alexnet_edu.layers.PaperDropout`, outputs halved at test time,
+    as §4.2 describes).
     """
 
     def __init__(
-        self, num_classes: int = NUM_CLASSES, input_size: int = INPUT_SIZE, dropout: float = DROPOUT_P, init: bool = True
+        self, num_classes: int = NUM_CLASSES, input_size: int = INPUT_SIZE, dropout: float = DROPOUT_P, init: bool = True,
+        lrn_convention: str = "paper", dropout_convention: str = "inverted",
     ) -> None:
         super().__init__()
         self.input_size, self.num_classes = input_size, num_classes
+        self.lrn_convention, self.dropout_convention = lrn_convention, dropout_convention
+        drop = _dropout_layer(dropout_convention)
         self.input_padding = _input_padding(input_size)
         c = {name: SPEC[name].out_channels for name in ("conv1", "conv2", "conv3", "conv4", "conv5")}
         self.conv1, self.relu1 = _conv("conv1", IN_CHANNELS), nn.ReLU()
-        self.lrn1, self.pool1 = LocalResponseNorm(groups=NUM_COLUMNS), _pool()
+        self.lrn1, self.pool1 = LocalResponseNorm(groups=NUM_COLUMNS, convention=lrn_convention), _pool()
         self.conv2, self.relu2 = _conv("conv2", c["conv1"]), nn.ReLU()
-        self.lrn2, self.pool2 = LocalResponseNorm(groups=NUM_COLUMNS), _pool()
+        self.lrn2, self.pool2 = LocalResponseNorm(groups=NUM_COLUMNS, convention=lrn_convention), _pool()
         self.conv3, self.relu3 = _conv("conv3", c["conv2"]), nn.ReLU()
         self.conv4, self.relu4 = _conv("conv4", c["conv3"]), nn.ReLU()
         self.conv5, self.relu5 = _conv("conv5", c["conv4"]), nn.ReLU()
         self.pool5 = _pool()
-        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, _fc_width("fc6")), nn.ReLU(), nn.Dropout(dropout)
-        self.fc7, self.relu7, self.drop7 = nn.Linear(_fc_width("fc6"), _fc_width("fc7")), nn.ReLU(), nn.Dropout(dropout)
+        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, _fc_width("fc6")), nn.ReLU(), drop(dropout)
+        self.fc7, self.relu7, self.drop7 = nn.Linear(_fc_width("fc6"), _fc_width("fc7")), nn.ReLU(), drop(dropout)
         self.fc8 = nn.Linear(_fc_width("fc7"), num_classes)
         if init:  # init=False when the weights are about to be copied in
             init_paper_(self)
@@ -144,6 +154,14 @@ class AlexNet(nn.Module):
         x = self.drop6(self.relu6(self.fc6(x)))
         x = self.drop7(self.relu7(self.fc7(x)))
         return self.fc8(x)
+
+
+def _dropout_layer(convention: str) -> type[nn.Module]:
+    """The dropout module of a convention: ``"inverted"`` (PyTorch's) or ``"paper"`` (§4.2's)."""
+    layers = {"inverted": nn.Dropout, "paper": PaperDropout}
+    if convention not in layers:
+        raise ValueError(f"unknown dropout convention {convention!r}: choose one of {', '.join(layers)}")
+    return layers[convention]
 
 
 def init_paper_(model: nn.Module, std: float = INIT_STD) -> nn.Module:
@@ -171,20 +189,22 @@ def init_paper_(model: nn.Module, std: float = INIT_STD) -> nn.Module:
 class Column(nn.Module):
     """One GPU's half of the network (one column of Figure 2)."""
 
-    def __init__(self, num_outputs: int, dropout: float = DROPOUT_P) -> None:
+    def __init__(self, num_outputs: int, dropout: float = DROPOUT_P, lrn_convention: str = "paper",
+                 dropout_convention: str = "inverted") -> None:
         super().__init__()
+        drop = _dropout_layer(dropout_convention)
         half = {name: SPEC[name].out_channels // NUM_COLUMNS for name in ("conv1", "conv2", "conv3", "conv4", "conv5")}
         self.conv1, self.relu1 = _conv("conv1", IN_CHANNELS, NUM_COLUMNS), nn.ReLU()
-        self.lrn1, self.pool1 = LocalResponseNorm(), _pool()
+        self.lrn1, self.pool1 = LocalResponseNorm(convention=lrn_convention), _pool()
         self.conv2, self.relu2 = _conv("conv2", half["conv1"], NUM_COLUMNS), nn.ReLU()  # own column only
-        self.lrn2, self.pool2 = LocalResponseNorm(), _pool()
+        self.lrn2, self.pool2 = LocalResponseNorm(convention=lrn_convention), _pool()
         self.conv3, self.relu3 = _conv("conv3", 2 * half["conv2"], NUM_COLUMNS), nn.ReLU()  # both columns
         self.conv4, self.relu4 = _conv("conv4", half["conv3"], NUM_COLUMNS), nn.ReLU()  # own column only
         self.conv5, self.relu5 = _conv("conv5", half["conv4"], NUM_COLUMNS), nn.ReLU()  # own column only
         self.pool5 = _pool()
         fc6, fc7 = _fc_width("fc6") // NUM_COLUMNS, _fc_width("fc7") // NUM_COLUMNS
-        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, fc6), nn.ReLU(), nn.Dropout(dropout)
-        self.fc7, self.relu7, self.drop7 = nn.Linear(2 * fc6, fc7), nn.ReLU(), nn.Dropout(dropout)
+        self.fc6, self.relu6, self.drop6 = nn.Linear(FLAT_FEATURES, fc6), nn.ReLU(), drop(dropout)
+        self.fc7, self.relu7, self.drop7 = nn.Linear(2 * fc6, fc7), nn.ReLU(), drop(dropout)
         self.fc8 = nn.Linear(2 * fc7, num_outputs)
 
     def lower(self, x: torch.Tensor) -> torch.Tensor:
@@ -233,11 +253,15 @@ class TwoTowerAlexNet(nn.Module):
         dropout: float = DROPOUT_P,
         devices: Optional[Sequence[Device]] = None,
         init: bool = True,
+        lrn_convention: str = "paper",
+        dropout_convention: str = "inverted",
     ) -> None:
         super().__init__()
         self.input_size, self.num_classes = input_size, num_classes
+        self.lrn_convention, self.dropout_convention = lrn_convention, dropout_convention
         self.input_padding = _input_padding(input_size)
-        self.columns = nn.ModuleList(Column(n, dropout) for n in _split_sizes(num_classes))
+        self.columns = nn.ModuleList(Column(n, dropout, lrn_convention, dropout_convention)
+                                     for n in _split_sizes(num_classes))
         self.traffic: dict[str, int] = {}
         if init:
             init_paper_(self)
@@ -290,7 +314,8 @@ class TwoTowerAlexNet(nn.Module):
     @classmethod
     def from_alexnet(cls, model: AlexNet, devices: Optional[Sequence[Device]] = None) -> "TwoTowerAlexNet":
         """A two-column copy of ``model`` with the same weights (the same function, exactly)."""
-        tower = cls(model.num_classes, model.input_size, model.drop6.p, init=False).to(model.conv1.weight.dtype)
+        tower = cls(model.num_classes, model.input_size, model.drop6.p, init=False, lrn_convention=model.lrn_convention,
+                    dropout_convention=model.dropout_convention).to(model.conv1.weight.dtype)
         with torch.no_grad():
             for name in SPEC:
                 if name.startswith(("conv", "fc")):
@@ -302,7 +327,8 @@ class TwoTowerAlexNet(nn.Module):
 
     def to_alexnet(self) -> AlexNet:
         """The single-module :class:`AlexNet` with this network's weights, on the first device."""
-        model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p, init=False)
+        model = AlexNet(self.num_classes, self.input_size, self.columns[0].drop6.p, init=False,
+                        lrn_convention=self.lrn_convention, dropout_convention=self.dropout_convention)
         model = model.to(self.columns[0].conv1.weight.dtype)
         with torch.no_grad():
             for name in SPEC:

@@ -113,6 +113,8 @@ class TrainConfig:
     lr_drops: int = LR_DROPS  # "reduced three times prior to termination"
     lr_patience: int = 3  # epochs without a better validation error before ε ÷ 10 (not stated in the paper)
     init: str = "paper"  # paper: N(0, 0.01), biases 1 (§5); caffe: Caffe's reference fix; default: PyTorch's
+    lrn_convention: str = "paper"  # paper: α on the plain sum (§3.3 as printed); cuda-convnet2: α/n (Krizhevsky's code)
+    dropout_convention: str = "inverted"  # inverted: torch.nn.Dropout (×2 in training); paper: ×0.5 at test (§4.2)
     pca: str = "dataset"  # dataset: the training set's own PCA (§4.1); imagenet: fb.resnet.torch's constants; off
     pca_scale: str = "eigval"  # the paper's formula (λ) or Krizhevsky's code (stddev, √λ)
     resize: Optional[int] = None  # None: the model's size (SIZES)
@@ -137,6 +139,14 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.lrn_convention not in ("paper", "cuda-convnet2"):
+            raise ValueError(f"lrn_convention must be paper or cuda-convnet2, got {self.lrn_convention!r}")
+        if self.dropout_convention not in ("inverted", "paper"):
+            raise ValueError(f"dropout_convention must be inverted or paper, got {self.dropout_convention!r}")
+        if (self.lrn_convention, self.dropout_convention) != ("paper", "inverted") and self.model not in (
+                "alexnet", "two-tower"):
+            raise ValueError("lrn_convention and dropout_convention are settings of the paper's network: use them "
+                             "with --model alexnet or two-tower")
         if self.dataset not in VAL_SPLIT:
             raise ValueError(f"dataset must be one of {', '.join(VAL_SPLIT)}, got {self.dataset!r}")
         if self.init not in INITS:
@@ -358,7 +368,8 @@ def _build_single(cfg: TrainConfig, num_classes: int) -> nn.Module:
     if cfg.model == "alexnet":
         from .model import AlexNet, init_paper_
 
-        model = AlexNet(num_classes=num_classes, input_size=cfg.crop, init=False)
+        model = AlexNet(num_classes=num_classes, input_size=cfg.crop, init=False, lrn_convention=cfg.lrn_convention,
+                        dropout_convention=cfg.dropout_convention)
         if cfg.init == "paper":
             init_paper_(model)
         elif cfg.init == "caffe":
