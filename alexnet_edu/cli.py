@@ -370,8 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help=root_help)
     p.set_defaults(func=_figure1)
 
-    p = commands.add_parser("ablation", help="the small CIFAR-10 network without and with LRN, overlapping pooling or dropout")
-    p.add_argument("kind", choices=["lrn", "pooling", "dropout"])
+    p = commands.add_parser("ablation", help="a CIFAR-10 network without and with LRN, overlapping pooling or dropout (lrn-conv-local: the paper's own CIFAR-10 network of cuda-convnet's files)")
+    p.add_argument("kind", choices=["lrn", "pooling", "dropout", "lrn-conv-local"])
     _seeded_runs(p, lr=0.003, root_help=root_help)
     p.set_defaults(func=_ablation)
 

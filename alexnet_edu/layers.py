@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .paper import DROPOUT_P, LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE
@@ -135,30 +136,47 @@ def local_response_norm_loop(a: torch.Tensor, size: int, alpha: float, beta: flo
 
 @dataclass(frozen=True)
 class LRNConvention:
-    """How a library writes the denominator: (k + scale · Σ a²)^β with scale = α or α/n."""
+    """How a library writes the denominator: (k + scale · Σ a²)^β with scale = α or α/n, and where
+    its code says so."""
 
     name: str
     alpha_divided_by_size: bool
     default_k: float
     source: str
+    evidence: str = ""
 
 
+# The code's lines were read at these commits: akrizhevsky/cuda-convnet2 3238bf0 (2015), the 2012
+# cuda-convnet as kept in dnouri/cuda-convnet 6627f67 (Krizhevsky's last commit, July 2012), and
+# BVLC/caffe 9b89154.
 LRN_CONVENTIONS: dict[str, LRNConvention] = {
-    "paper": LRNConvention("paper", False, LRN_K, "Krizhevsky et al. 2012, §3.3: k + α Σ a²"),
+    "paper": LRNConvention("paper", False, LRN_K, "Krizhevsky et al. 2012, §3.3, as printed: k + α Σ a²",
+                           "§3.3: k = 2, n = 5, α = 10^-4, β = 0.75"),
+    "cuda-convnet": LRNConvention(
+        "cuda-convnet", True, 1.0, "Krizhevsky's cuda-convnet (2012 release): 1 + (α/n) Σ a², the 1 fixed in the kernel",
+        "layer.py:1036 scale /= size; src/cudaconv2/conv_util.cu:1084 prod = 1 + addScale * prod"),
     "cuda-convnet2": LRNConvention(
-        "cuda-convnet2", True, 2.0, "Krizhevsky's cuda-convnet2 cross-map norm: 2 + (α/n) Σ a² (the additive 2 is fixed)"
-    ),
-    "caffe": LRNConvention("caffe", True, 1.0, "Caffe's LRN layer (ACROSS_CHANNELS): k + (α/n) Σ a², k defaults to 1"),
-    "pytorch": LRNConvention("pytorch", True, 1.0, "torch.nn.LocalResponseNorm: k + (α/n) Σ a², k defaults to 1"),
+        "cuda-convnet2", True, 1.0, "Krizhevsky's cuda-convnet2 (2014): minDiv + (α/n) Σ a², minDiv defaults to 1 "
+        "and is 2 in every ImageNet layer file",
+        "layer.py:1331 scale /= size; layer.py:1333 minDiv default 1.0; cudaconv3/src/conv_util.cu:1206 prod = minDiv "
+        "+ addScale * prod; layers/layer-params-imagenet-*.cfg scale=0.0001 pow=0.75 minDiv=2, "
+        "layers/layers-imagenet-*.cfg size=5"),
+    "caffe": LRNConvention(
+        "caffe", True, 1.0, "Caffe's LRN layer (ACROSS_CHANNELS): k + (α/n) Σ a², k defaults to 1",
+        "src/caffe/layers/lrn_layer.cpp:120 alpha_over_size = alpha_ / size_; caffe.proto:888 k default 1; "
+        "models/bvlc_alexnet/train_val.prototxt:79-81 local_size 5, alpha 0.0001, beta 0.75, no k"),
+    "pytorch": LRNConvention("pytorch", True, 1.0, "torch.nn.LocalResponseNorm: k + (α/n) Σ a², k defaults to 1",
+                             "torch.nn.functional.local_response_norm: div.mul(alpha).add(k) after an average "
+                             "over the size channels"),
 }
 
 
 def convert_lrn(alpha: float, size: int, source: str, target: str) -> float:
     """The α to write in convention ``target`` for the layer that ``source`` writes with ``alpha``.
 
-    The additive constant k and β mean the same in every convention (set k explicitly where a
-    library lets you; cuda-convnet2 fixes it at 2 and Caffe's prototxt for AlexNet leaves it at 1,
-    which is a different layer from the paper's whatever α is).
+    The additive constant k and β mean the same in every convention; set k explicitly where a
+    library lets you (cuda-convnet2's ``minDiv`` defaults to 1 and its ImageNet files set it to 2;
+    the 2012 cuda-convnet fixes it at 1; Caffe's prototxt for AlexNet leaves it at its default 1).
 
     >>> convert_lrn(1e-4, 5, "paper", "pytorch")  # the paper's layer in PyTorch
     0.0005
@@ -194,3 +212,46 @@ class PaperDropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class LocallyConnected2d(nn.Module):
+    """A convolution whose kernels are not shared: every output position has its own weights.
+
+    The paper's CIFAR-10 network, which its §3.3 footnote says "is specified precisely by the code
+    and parameter files" of cuda-convnet, ends with two such layers (``type=local`` in
+    ``example-layers/layers-conv-local-11pct.cfg``: 3×3 filters, padding 1, stride 1). For input
+    (N, C, H, W) the layer cuts every ``kernel_size``×``kernel_size`` patch (zero padding
+    ``padding``, step ``stride``), and output map o at position p is the patch at p times
+    ``weight[p, o]`` plus ``bias[o, p]``: one (C·k·k → out_channels) matrix per position. Like
+    cuda-convnet's local layers, each output map has one bias per position.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, in_size: int, kernel_size: int, padding: int = 0,
+                 stride: int = 1) -> None:
+        super().__init__()
+        if min(in_channels, out_channels, in_size, kernel_size, stride) < 1 or padding < 0:
+            raise ValueError("channels, in_size, kernel_size and stride must be >= 1 and padding >= 0")
+        self.out_size = (in_size + 2 * padding - kernel_size) // stride + 1
+        if self.out_size < 1:
+            raise ValueError(f"a {kernel_size}×{kernel_size} kernel does not fit a {in_size}×{in_size} input "
+                             f"with padding {padding}")
+        self.in_channels, self.out_channels, self.in_size = in_channels, out_channels, in_size
+        self.kernel_size, self.padding, self.stride = kernel_size, padding, stride
+        positions, fan_in = self.out_size ** 2, in_channels * kernel_size ** 2
+        self.weight = nn.Parameter(torch.empty(positions, fan_in, out_channels))
+        self.bias = nn.Parameter(torch.zeros(out_channels, self.out_size, self.out_size))
+        nn.init.normal_(self.weight, std=fan_in ** -0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[2:] != (self.in_size, self.in_size):
+            raise ValueError(f"LocallyConnected2d expects (batch, {self.in_channels}, {self.in_size}, {self.in_size}), "
+                             f"got {tuple(x.shape)}: its weights belong to positions of that size")
+        patches = F.unfold(x, self.kernel_size, padding=self.padding, stride=self.stride)  # (N, C·k·k, positions)
+        # one matrix product per position: (positions, N, C·k·k) @ (positions, C·k·k, out)
+        out = torch.bmm(patches.permute(2, 0, 1), self.weight)  # (positions, N, out)
+        out = out.permute(1, 2, 0).reshape(x.shape[0], self.out_channels, self.out_size, self.out_size)
+        return out + self.bias
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, in_size={self.in_size}, kernel_size={self.kernel_size}, "
+                f"padding={self.padding}, stride={self.stride}")

@@ -303,3 +303,28 @@ def test_ensemble_trains_one_network_per_seed_and_resumes_from_the_stored_softma
     again = experiments.ensemble(train, test, lr=0.01, epochs=0.5, seeds=[0, 1], store=tmp_path, progress=False,
                                  previous=result["runs"])
     assert again["ensembles"] == result["ensembles"]
+
+
+def test_the_papers_cifar_network_follows_cuda_convnets_files():
+    """layers-conv-local-11pct.cfg: conv 64@5×5 → pool 3/2 → rnorm → conv 64@5×5 → rnorm → pool 3/2 →
+    local 64@3×3 → local 32@3×3 → fc10, on 24×24 crops; 13pct has no rnorm layers."""
+    from alexnet_edu.experiments import ConvLocalNet, SmallNetConfig, build_small
+    from alexnet_edu.layers import LocalResponseNorm
+
+    torch.manual_seed(0)
+    net = build_small(SmallNetConfig(network="conv-local", crop=24, lrn=True))
+    assert isinstance(net, ConvLocalNet) and isinstance(net.rnorm1, LocalResponseNorm)
+    assert (net.rnorm1.size, net.rnorm1.alpha, net.rnorm1.k, net.rnorm1.convention) == (9, 1e-3, 1.0, "cuda-convnet")
+    shapes = {}
+    for name in ("pool1", "rnorm2", "pool2", "local3", "local4"):
+        getattr(net, name).register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
+    assert net(torch.zeros(2, 3, 24, 24)).shape == (2, 10)
+    assert shapes == {"pool1": (64, 12, 12), "rnorm2": (64, 12, 12), "pool2": (64, 6, 6), "local3": (64, 6, 6),
+                      "local4": (32, 6, 6)}
+    stds = [getattr(net, n).weight.std().item() for n in ("conv1", "conv2", "local3", "local4", "fc10")]
+    assert [round(s / e, 1) for s, e in zip(stds, (1e-4, 0.01, 0.04, 0.04, 0.01))] == [1.0] * 5  # the files' initW
+    without = build_small(SmallNetConfig(network="conv-local", crop=24))
+    assert isinstance(without.rnorm1, torch.nn.Identity)
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in without.parameters())
+    with pytest.raises(ValueError, match="fixed by its files"):
+        SmallNetConfig(network="conv-local", crop=28)

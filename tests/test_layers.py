@@ -133,3 +133,132 @@ def test_paper_dropout_drops_half_and_halves_at_test_time():
     assert abs(inverted(x).mean().item() / inverted.eval()(x).mean().item() - 1) < 0.01
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         PaperDropout(1.0)
+
+
+# --- the two readings of §3.3's numbers -----------------------------------------------------------
+
+
+def _cuda_convnet2_kernel(a, size, scale, pow_, min_div):
+    """cuda-convnet2's cross-map norm as its files and kernel write it, element by element: layer.py
+    divides ``scale`` by ``size``; the kernel sums the squares of maps f − size/2 … f + size/2 that
+    exist and computes x · (minDiv + addScale · sum)^−pow."""
+    add_scale = scale / size
+    n_ch = a.shape[1]
+    out = torch.empty_like(a)
+    for f in range(n_ch):
+        total = torch.zeros_like(a[:, 0])
+        for j in range(f - size // 2, f - size // 2 + size):
+            if 0 <= j < n_ch:
+                total += a[:, j] ** 2
+        out[:, f] = a[:, f] * (min_div + add_scale * total) ** (-pow_)
+    return out
+
+
+def test_the_code_reading_is_what_cuda_convnet2_computes_from_the_image_net_layer_files():
+    a = _activations(2, 48, 3, 3)  # one GPU's 48 maps of conv1 (rnorm1a in layers-imagenet-2gpu-model.cfg)
+    code = LocalResponseNorm(5, 1e-4, 0.75, 2.0, convention="cuda-convnet2")  # scale=0.0001 pow=0.75 minDiv=2
+    assert _rel_err(code(a), _cuda_convnet2_kernel(a, 5, 1e-4, 0.75, 2.0)) <= 1e-12
+    # torch writes the same layer with the same numbers: it also divides α by n
+    assert _rel_err(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)(a), code(a)) <= 1e-12
+    # and it is not the printed formula's layer: its denominator is five times closer to k
+    paper_reading = LocalResponseNorm(5, 1e-4, 0.75, 2.0)
+    assert _rel_err(paper_reading(a), _by_hand(a, 5, 1e-4, 0.75, 2.0)) <= 1e-12
+    assert _rel_err(code(a), paper_reading(a)) > 0.1
+    assert bool((code(a) >= paper_reading(a)).all())  # a smaller divisor everywhere
+
+
+@pytest.mark.parametrize("convention", ["cuda-convnet", "cuda-convnet2", "caffe", "pytorch"])
+def test_every_library_convention_divides_alpha_by_the_window(convention):
+    a = _activations(1, 10, 2, 2, seed=3)
+    layer = LocalResponseNorm(7, 2e-3, 0.6, 1.5, convention=convention)
+    assert _rel_err(layer(a), _cuda_convnet2_kernel(a, 7, 2e-3, 0.6, 1.5)) <= 1e-12
+    assert layer.scale == pytest.approx(2e-3 / 7, rel=1e-15)
+    assert f"convention={convention!r}" in repr(layer)
+
+
+def test_caffe_bvlc_alexnet_norm_is_the_code_reading_with_k_1():
+    a = _activations(2, 96, 3, 3, seed=4)
+    caffe = LocalResponseNorm(5, 1e-4, 0.75, 1.0, convention="caffe")  # train_val.prototxt: no k, default 1
+    assert _rel_err(caffe(a), _cuda_convnet2_kernel(a, 5, 1e-4, 0.75, 1.0)) <= 1e-12
+    assert LRN_CONVENTIONS["caffe"].default_k == 1.0 and LRN_CONVENTIONS["cuda-convnet"].default_k == 1.0
+    assert LRN_CONVENTIONS["cuda-convnet2"].default_k == 1.0  # minDiv's default; the ImageNet files set 2
+
+
+def test_an_unknown_convention_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="unknown LRN convention 'tensorflow'.*paper, cuda-convnet"):
+        LocalResponseNorm(convention="tensorflow")
+
+
+def test_the_papers_network_takes_both_readings_and_both_dropout_conventions():
+    from alexnet_edu.layers import PaperDropout
+    from alexnet_edu.model import AlexNet, TwoTowerAlexNet
+
+    torch.manual_seed(0)
+    net = AlexNet(num_classes=10, lrn_convention="cuda-convnet2", dropout_convention="paper").double().eval()
+    assert [m.convention for m in (net.lrn1, net.lrn2)] == ["cuda-convnet2"] * 2
+    assert isinstance(net.drop6, PaperDropout) and isinstance(net.drop7, PaperDropout)
+    x = torch.randn(2, 3, 227, 227, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 60
+    towers = TwoTowerAlexNet.from_alexnet(net).eval()
+    assert towers.columns[0].lrn1.convention == "cuda-convnet2" and isinstance(towers.columns[1].drop7, PaperDropout)
+    assert torch.equal(towers.to_alexnet().eval()(x), net(x))  # the conventions survive the round trip
+    # at test time the paper's dropout halves fc6's and fc7's outputs; inverted dropout leaves them
+    inverted = AlexNet(num_classes=10, lrn_convention="cuda-convnet2").double().eval()
+    inverted.load_state_dict(net.state_dict())
+    for model, factor in ((net, 0.5), (inverted, 1.0)):
+        pairs = []
+        for drop in (model.drop6, model.drop7):
+            drop.register_forward_hook(lambda mod, inp, out: pairs.append((inp[0], out)))
+        model(x)
+        assert len(pairs) == 2 and all(torch.equal(out, inp * factor) for inp, out in pairs)
+    with pytest.raises(ValueError, match="unknown dropout convention 'gaussian'"):
+        AlexNet(dropout_convention="gaussian")
+
+
+# --- the locally-connected layer of the paper's CIFAR-10 network ---------------------------------------
+
+
+def _local_by_loop(x, weight, bias, k, padding, stride):
+    """Every output position by itself: its own weights times the patch it sees, plus its bias."""
+    from torch.nn.functional import pad
+
+    n, c, h, _ = x.shape
+    xp = pad(x, (padding,) * 4)
+    side = (h + 2 * padding - k) // stride + 1
+    out = torch.empty(n, weight.shape[2], side, side, dtype=x.dtype)
+    for i in range(side):
+        for j in range(side):
+            patch = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]  # (n, c, k, k)
+            w = weight[i * side + j].reshape(c, k, k, -1)                       # this position's weights
+            out[:, :, i, j] = torch.einsum("nckl,cklo->no", patch, w) + bias[:, i, j]
+    return out
+
+
+@pytest.mark.parametrize("k, padding, stride", [(3, 1, 1), (3, 0, 2), (2, 1, 1)])
+def test_locally_connected_layer_equals_a_loop_over_positions(k, padding, stride):
+    from alexnet_edu.layers import LocallyConnected2d
+
+    torch.manual_seed(0)
+    layer = LocallyConnected2d(4, 5, in_size=6, kernel_size=k, padding=padding, stride=stride).double()
+    with torch.no_grad():
+        layer.bias.normal_()
+    x = torch.randn(3, 4, 6, 6, dtype=torch.float64)
+    expected = _local_by_loop(x, layer.weight, layer.bias, k, padding, stride)
+    assert (layer(x) - expected).abs().max().item() <= 1e-12 * expected.abs().max().item()
+
+
+def test_locally_connected_weights_are_not_shared_and_a_shared_copy_is_a_convolution():
+    from alexnet_edu.layers import LocallyConnected2d
+
+    torch.manual_seed(1)
+    layer = LocallyConnected2d(3, 2, in_size=5, kernel_size=3, padding=1).double()
+    conv = nn.Conv2d(3, 2, 3, padding=1, bias=False).double()
+    with torch.no_grad():  # one kernel copied to every position: the layer becomes that convolution
+        layer.weight.copy_(conv.weight.reshape(2, -1).t().expand(25, -1, -1))
+    x = torch.randn(2, 3, 5, 5, dtype=torch.float64)
+    assert (layer(x) - conv(x)).abs().max().item() <= 1e-12 * conv(x).abs().max().item()
+    with torch.no_grad():
+        layer.weight[7].mul_(2.0)  # position 7 = row 1, column 2 only
+    moved = ((layer(x) - conv(x)).abs() > 1e-9).any(1)[0].nonzero().tolist()  # beyond float64 rounding
+    assert moved == [[1, 2]]
+    with pytest.raises(ValueError, match="expects \\(batch, 3, 5, 5\\)"):
+        layer(torch.zeros(1, 3, 6, 6))

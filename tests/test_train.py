@@ -22,6 +22,7 @@ from alexnet_edu.train import (
     CheckpointError,
     TrainConfig,
     TrainingError,
+    build_model,
     list_checkpoints,
     load_checkpoint,
     stall_message,
@@ -370,6 +371,8 @@ def test_a_second_process_cannot_train_in_a_run_directory_that_is_in_use(tree, t
     (dict(train_limit=0), "train_limit must be a positive number"),
     (dict(model="alexnet", crop=100, resize=256), "takes 227 .or 224. pixel crops"),
     (dict(device="banana"), "'banana' is not a device"),
+    (dict(model="alexnet", lrn_convention="caffe"), "lrn_convention must be paper or cuda-convnet2"),
+    (dict(dropout_convention="paper"), "settings of the paper's network"),
 ])
 def test_bad_settings_are_refused_before_the_run_directory_exists(tree, tmp_path, bad, message):
     with pytest.raises(ValueError, match=message):
@@ -531,3 +534,17 @@ def test_after_a_divergence_the_advice_resumes_from_a_checkpoint_before_it_and_w
     assert [row["epoch"] for row in history] == [1, 2, 3] and all(math.isfinite(r["train_loss"]) for r in history)
     with pytest.raises(ValueError, match="positive number"):
         train(run_dir=run, resume=True, progress=False, lr_override=float("inf"))
+
+
+def test_the_conventions_reach_the_network_a_run_trains_and_its_checkpoints(tree, tmp_path):
+    from alexnet_edu.layers import PaperDropout
+
+    cfg = _config(tree, model="alexnet", epochs=1, train_limit=8, val_limit=8, lrn_convention="cuda-convnet2",
+                  dropout_convention="paper")
+    model = build_model(cfg, num_classes=10)
+    assert model.lrn1.convention == "cuda-convnet2" and isinstance(model.drop6, PaperDropout)
+    train(cfg, tmp_path / "run", progress=False)
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (stored["lrn_convention"], stored["dropout_convention"]) == ("cuda-convnet2", "paper")
+    old = {k: v for k, v in stored.items() if k not in ("lrn_convention", "dropout_convention")}
+    assert TrainConfig.from_dict(old).lrn_convention == "paper"  # a run from before: what it used

@@ -38,6 +38,8 @@ MAKERS: dict[str, str] = {
     "figure1": "python -m alexnet_edu figure1 --out {out}",
     "ablation_lrn": "python -m alexnet_edu ablation lrn --out {out} --seeds 0,1 --limit 25000",
     "ablation_pooling": "python -m alexnet_edu ablation pooling --out {out} --epochs 10 --seeds 0,1 --limit 25000",
+    "ablation_lrn_conv_local": ("python -m alexnet_edu ablation lrn-conv-local --out {out} --seeds 0,1,2,3 "
+                                "--limit 5000 --test-limit 2000 --epochs 8 --lr 0.001"),
     "ablation_dropout": ("python -m alexnet_edu ablation dropout --out {out} --seeds 0,1 --limit 25000 "
                          "--lr 0.001 --epochs 15"),
     "ten_crop": "python -m alexnet_edu tencrop --out {out} --seeds 0,1 --limit 25000",
