@@ -26,6 +26,7 @@ from .architecture import (  # chapter 21, 25
     check_layer_params,
     check_layer_macs,
     check_column_exchange,
+    check_conv_param_share,
 )
 from .relu import (  # chapter 22
     check_tanh_derivative,
@@ -95,6 +96,7 @@ __all__ = [
     "check_layer_params",
     "check_layer_macs",
     "check_column_exchange",
+    "check_conv_param_share",
     "check_tanh_derivative",
     "check_relu_active_fraction",
     "check_tanh_chain_derivative",

@@ -179,3 +179,45 @@ def check_column_exchange(answer: int) -> bool:
         hint = ("Too many: conv2, conv4 and conv5 read only their own column, and the input image is "
                 "already on both GPUs.")
     return _report(False, f"{given:,} is not the number of floats that cross per image. {hint}")
+
+
+def check_conv_param_share(answer: Iterable[str], share: float = 0.01) -> bool:
+    """Architecture: the convolutional layers of the 2012 network that each hold more than ``share``
+    (1% by default) of its parameters, weights and biases counted. §1 says of them "each of which
+    contains no more than 1% of the model's parameters"; this checks the reader's set of names.
+    """
+    rows = layer_shapes()
+    total = sum(r.params for r in rows)
+    convs = {layer.name: layer for layer in ARCHITECTURE if isinstance(layer, Conv)}
+    params = {r.name: r.params for r in rows if r.name in convs}
+    truth = {name for name, n in params.items() if n > share * total}
+    if isinstance(answer, str):  # one name on its own
+        answer = [answer]
+    try:
+        given = {str(name).strip().lower() for name in answer}
+    except TypeError:
+        return _report(False, 'Give the layer names as a set of strings, for example {"conv1"}.')
+    others = sorted(given - set(convs))
+    if others:
+        return _report(False, f"{', '.join(others)}: name convolutional layers only, "
+                              f"{', '.join(convs)}.")
+    bound = f"{share * 100:g}% of the {total:,} parameters, {share * total:,.0f}"
+    if given == truth:
+        listed = ", ".join(f"{name} {params[name]:,} ({params[name] / total:.2%})" for name in convs)
+        names = sorted(truth)
+        held = (f"{', '.join(names[:-1])} and {names[-1]} hold" if len(names) > 1 else
+                f"{names[0]} holds" if names else "No conv layer holds")
+        return _report(True, f"{held} more than {bound}. Every conv layer: {listed}.")
+    parts = []
+    for name in sorted(given - truth):
+        layer = convs[name]
+        if layer.groups > 1:
+            parts.append(f"{name} is grouped: each of its kernels reads only the maps of its own "
+                         f"column, half of the layer below, so its kernels are half as deep.")
+        else:
+            parts.append(f"{name} holds less: count its kernels × height × width × depth, plus "
+                         f"one bias per kernel.")
+    if truth - given:
+        parts.append("A layer above the bound is missing: compare every conv layer's count with "
+                     f"{bound}.")
+    return _report(False, " ".join(parts))
