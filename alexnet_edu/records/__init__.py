@@ -38,14 +38,16 @@ MAKERS: dict[str, str] = {
     "figure1": "python -m alexnet_edu figure1 --out {out}",
     "ablation_lrn": "python -m alexnet_edu ablation lrn --out {out} --seeds 0,1 --limit 25000",
     "ablation_pooling": "python -m alexnet_edu ablation pooling --out {out} --epochs 10 --seeds 0,1 --limit 25000",
-    "ablation_lrn_conv_local": ("python -m alexnet_edu ablation lrn-conv-local --out {out} --seeds 0,1,2,3 "
-                                "--limit 5000 --test-limit 2000 --epochs 8 --lr 0.001"),
     "ablation_dropout": ("python -m alexnet_edu ablation dropout --out {out} --seeds 0,1 --limit 25000 "
                          "--lr 0.001 --epochs 15"),
     "ten_crop": "python -m alexnet_edu tencrop --out {out} --seeds 0,1 --limit 25000",
     "ensemble": "python -m alexnet_edu ensemble --out {out} --limit 25000",
     "train_imagenette_paper_init": ("python -m alexnet_edu evaluate runs/imagenette-alexnet-paper --out {out} "
                                     "--no-ten-crop"),
+    "train_imagenette_paper_dropout_s0": ("python -m alexnet_edu evaluate runs/imagenette-alexnet-paper-init-paper-"
+                                          "dropout-s0 --out {out} --no-ten-crop"),
+    "train_imagenette_paper_dropout_s1": ("python -m alexnet_edu evaluate runs/imagenette-alexnet-paper-init-paper-"
+                                          "dropout-s1 --out {out} --no-ten-crop"),
     "train_imagenette": "python -m alexnet_edu evaluate runs/imagenette-alexnet-caffe --out {out}",
     "pictures_imagenette": "python -m alexnet_edu pictures runs/imagenette-alexnet-caffe --out {out}",
     "augment_speed": "python benchmarks/augment_speed.py --out {out}",
