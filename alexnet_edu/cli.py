@@ -370,8 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help=root_help)
     p.set_defaults(func=_figure1)
 
-    p = commands.add_parser("ablation", help="a CIFAR-10 network without and with LRN, overlapping pooling or dropout (lrn-conv-local: the paper's own CIFAR-10 network of cuda-convnet's files)")
-    p.add_argument("kind", choices=["lrn", "pooling", "dropout", "lrn-conv-local"])
+    p = commands.add_parser("ablation", help="a CIFAR-10 network without and with LRN, overlapping pooling or "
+                            "dropout (lrn-conv-local: the paper's own CIFAR-10 network of cuda-convnet's files; "
+                            "lrn-reading: LRN's α on the plain sum, as §3.3 prints it, against α/n, as "
+                            "Krizhevsky's code reads it)")
+    p.add_argument("kind", choices=["lrn", "pooling", "dropout", "lrn-conv-local", "lrn-reading"])
     _seeded_runs(p, lr=0.003, root_help=root_help)
     p.set_defaults(func=_ablation)
 

@@ -29,7 +29,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .data import load_dataset
-from .layers import LocallyConnected2d, LocalResponseNorm
+from .layers import LRN_CONVENTIONS, LocallyConnected2d, LocalResponseNorm
 from .paper import BATCH_SIZE, DROPOUT_P, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE, TEST_PATCHES
 
 CIFAR_SIDE = 32
@@ -51,7 +51,11 @@ class SmallNetConfig:
     hidden: int = 0  # > 0: two hidden fully connected layers of this width before the classifier, as fc6/fc7
     dropout: float = 0.0  # dropout on the hidden layers' outputs (needs hidden > 0), as on fc6 and fc7
     crop: int = 0  # > 0: train on random crop×crop patches and their reflections, test on the centre patch
-    network: str = "small"  # "small" (SmallConvNet) or "conv-local" (ConvLocalNet); last, as fields go by position
+    network: str = "small"  # "small" (SmallConvNet) or "conv-local" (ConvLocalNet)
+    # how the small network's LRN reads α (layers.LRN_CONVENTIONS): "paper" puts it on the plain sum of
+    # squares, "cuda-convnet2" divides it by n first, as Krizhevsky's ImageNet files do. New fields go
+    # last, as fields go by position.
+    lrn_convention: str = "paper"
 
     def __post_init__(self) -> None:
         if self.network not in ("small", "conv-local"):
@@ -62,6 +66,12 @@ class SmallNetConfig:
                              f"crop={CONV_LOCAL_CROP}; only lrn can change")
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
+        if self.lrn_convention not in LRN_CONVENTIONS:
+            raise ValueError(f"unknown LRN convention {self.lrn_convention!r}: choose one of "
+                             f"{', '.join(LRN_CONVENTIONS)}")
+        if self.network == "conv-local" and self.lrn_convention != "paper":
+            raise ValueError("the conv-local network's LRN is cuda-convnet's, fixed by its files: "
+                             "leave lrn_convention at its default")
         if self.dropout and not self.hidden:
             raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
         if not 0 <= self.crop <= CIFAR_SIDE:
@@ -81,7 +91,7 @@ class SmallConvNet(nn.Module):
         self.config = config
         act = nn.ReLU if config.activation == "relu" else nn.Tanh
         pool = lambda: nn.MaxPool2d(config.pool_kernel, config.pool_stride, ceil_mode=True)  # noqa: E731
-        norm = lambda: LocalResponseNorm() if config.lrn else nn.Identity()  # noqa: E731
+        norm = lambda: LocalResponseNorm(convention=config.lrn_convention) if config.lrn else nn.Identity()  # noqa: E731
         # the 2012 network's order: conv → nonlinearity → LRN → pool (§3.5)
         self.features = nn.Sequential(
             nn.Conv2d(3, 32, 5, padding=2), act(), norm(), pool(),
@@ -415,6 +425,8 @@ ABLATIONS = {
     # the paper's own CIFAR-10 comparison, on the network of cuda-convnet's files
     "lrn-conv-local": (SmallNetConfig(network="conv-local", crop=CONV_LOCAL_CROP),
                        SmallNetConfig(network="conv-local", crop=CONV_LOCAL_CROP, lrn=True)),
+    # the paper's four numbers read two ways: α on the plain sum (§3.3's formula) or α/n (the code's)
+    "lrn-reading": (SmallNetConfig(lrn=True), SmallNetConfig(lrn=True, lrn_convention="cuda-convnet2")),
 }
 
 
@@ -430,8 +442,9 @@ def ablation(
     previous: Optional[Sequence[dict]] = None,
     on_run: Optional[Callable[[dict], None]] = None,
 ) -> dict[str, Any]:
-    """Train the network without and with a component (LRN, or overlapping pooling) on the same
-    data, learning rate and seeds; record training and test error per epoch. ``previous`` and
+    """Train the two networks of ``ABLATIONS[kind]`` on the same data, learning rate and seeds: without
+    and with a component (LRN, overlapping pooling, dropout), or, for ``"lrn-reading"``, with LRN read
+    two ways; record training and test error per epoch. ``previous`` and
     ``on_run`` work as in :func:`figure1`."""
     if kind not in ABLATIONS:
         raise ValueError(f"unknown ablation {kind!r}: choose one of {', '.join(ABLATIONS)}")

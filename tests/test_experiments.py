@@ -328,3 +328,31 @@ def test_the_papers_cifar_network_follows_cuda_convnets_files():
     assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in without.parameters())
     with pytest.raises(ValueError, match="fixed by its files"):
         SmallNetConfig(network="conv-local", crop=28)
+
+
+def test_the_lrn_reading_ablation_differs_only_in_how_alpha_is_read():
+    """'lrn-reading' compares §3.3's formula (α on the plain sum) with the code's (α/n): same weights,
+    same k, n, β; on a unit with neighbours the code's reading divides it by less."""
+    from alexnet_edu.layers import LocalResponseNorm
+
+    paper, code = experiments.ABLATIONS["lrn-reading"]
+    assert (paper.lrn, code.lrn) == (True, True) and (paper.lrn_convention, code.lrn_convention) == (
+        "paper", "cuda-convnet2")
+    nets = []
+    for config in (paper, code):
+        torch.manual_seed(0)
+        nets.append(experiments.SmallConvNet(config))
+    norms = [[m for m in net.modules() if isinstance(m, LocalResponseNorm)] for net in nets]
+    assert [len(n) for n in norms] == [2, 2]
+    assert [m.convention for m in norms[1]] == ["cuda-convnet2"] * 2
+    for a, b in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
+        assert torch.equal(a, b)
+    # one channel of 100 with four neighbours of 100 (0–255 scale): Σa² = 5e4 over the window of 5
+    x = torch.full((1, 5, 1, 1), 100.0)
+    expected = {"paper": 100 / (2 + 1e-4 * 5e4) ** 0.75, "cuda-convnet2": 100 / (2 + 1e-4 / 5 * 5e4) ** 0.75}
+    for m in (norms[0][0], norms[1][0]):
+        assert m(x)[0, 2, 0, 0].item() == pytest.approx(expected[m.convention], rel=1e-6)
+    with pytest.raises(ValueError, match="unknown LRN convention"):
+        experiments.SmallNetConfig(lrn=True, lrn_convention="paper-ish")
+    with pytest.raises(ValueError, match="fixed by its files"):
+        experiments.SmallNetConfig(network="conv-local", crop=24, lrn=True, lrn_convention="cuda-convnet2")
