@@ -92,3 +92,20 @@ def test_the_commands_write_where_they_are_told():
     assert records.command("ten_crop", out="x/t.json").startswith("python -m alexnet_edu tencrop --out x/t.json ")
     with pytest.raises(KeyError, match="no command is known"):
         records.command("nothing")
+
+
+def test_describe_says_where_a_record_came_from_and_whether_it_is_its_commands():
+    record = records.load("ablation_lrn")
+    settings = dict(record["settings"])
+    text = records.describe(record, settings)
+    assert "python -m alexnet_edu ablation lrn" in text
+    assert record["provenance"]["git_commit"][:12] in text
+    assert "(uncommitted changes)" in text  # this record was made from a dirty tree
+    assert f"{record['data']['train_images']:,} training images" in text
+    assert text.splitlines()[-1].strip() == "those of its command in records.MAKERS"
+    other = records.describe(record, {**settings, "seeds": [0]})
+    assert other.splitlines()[-1].strip().startswith("NOT those")
+    unfinished = records.describe({**record, "complete": False})
+    assert "complete:    False" in unfinished and "settings:" not in unfinished
+    with pytest.raises(KeyError, match="no 'provenance'"):
+        records.describe({"runs": []})

@@ -40,6 +40,9 @@ MAKERS: dict[str, str] = {
     "ablation_pooling": "python -m alexnet_edu ablation pooling --out {out} --epochs 10 --seeds 0,1 --limit 25000",
     "ablation_dropout": ("python -m alexnet_edu ablation dropout --out {out} --seeds 0,1 --limit 25000 "
                          "--lr 0.001 --epochs 15"),
+    "ablation_lrn_conv_local": ("python -m alexnet_edu ablation lrn-conv-local --out {out} --seeds 0,1,2,3 "
+                               "--limit 25000 --epochs 8 --lr 0.001"),
+    "ablation_lrn_reading": "python -m alexnet_edu ablation lrn-reading --out {out} --seeds 0,1,2 --limit 25000",
     "ten_crop": "python -m alexnet_edu tencrop --out {out} --seeds 0,1 --limit 25000",
     "ensemble": "python -m alexnet_edu ensemble --out {out} --limit 25000",
     "train_imagenette_paper_init": ("python -m alexnet_edu evaluate runs/imagenette-alexnet-paper --out {out} "
@@ -121,6 +124,40 @@ def arrays(name: str, folder: Optional[PathLike] = None) -> dict[str, np.ndarray
 def available(folder: Optional[PathLike] = None) -> list[str]:
     """The names of the records found in :func:`folders`."""
     return sorted({p.stem for place in folders(folder) if place.is_dir() for p in place.glob("*.json")})
+
+
+def describe(record: dict[str, Any], settings: Optional[dict[str, Any]] = None) -> str:
+    """Where a record came from, as lines to print under a result: its command (:func:`as_typed`),
+    commit, libraries, hardware, when it ran, its data and whether it finished. With ``settings``
+    (the settings its command in :data:`MAKERS` gives, defaults included), one more line says whether
+    the record was made with exactly those, or is something else (a development record, a reader's
+    own run with other options)."""
+    prov = record.get("provenance")
+    if not prov:
+        raise KeyError("this record has no 'provenance': it was not written by the package's command line")
+    hw = prov["hardware"]
+    wall_s = prov.get("wall_time_all_sessions_s", prov.get("wall_time_s"))
+    lines = [
+        f"command:     {as_typed(prov['command'])}",
+        f"git commit:  {(prov.get('git_commit') or 'unknown')[:12]}"
+        + (" (uncommitted changes)" if prov.get("git_dirty") else ""),
+        f"libraries:   {', '.join(f'{k} {v}' for k, v in prov['libraries'].items())} | python {prov['python']}",
+        f"hardware:    {hw['cpu_count']} CPUs, {hw['torch_threads']} torch threads, "
+        f"GPUs: {', '.join(hw['gpus']) or 'none'}",
+        f"ran:         {prov['started_utc']} → {prov['finished_utc']}"
+        + (f" ({wall_s / 60:.0f} min, all sessions)" if wall_s is not None else ""),
+    ]
+    data = record.get("data")
+    if data:
+        lines.append(f"data:        {data['dataset']} ({data['layout']}): {data['train_images']:,} training "
+                     f"images, {data['test_images']:,} test images")
+    lines.append(f"complete:    {record.get('complete', True)}")
+    if settings is not None:
+        same = record.get("settings") == settings
+        lines.append(f"settings:    {record.get('settings')}")
+        lines.append("             " + ("those of its command in records.MAKERS" if same else
+                                        f"NOT those of its command in records.MAKERS ({settings})"))
+    return "\n".join(lines)
 
 
 def as_typed(command: str) -> str:
