@@ -61,17 +61,16 @@ class SmallNetConfig:
         if self.network not in ("small", "conv-local"):
             raise ValueError(f"network must be 'small' or 'conv-local', got {self.network!r}")
         if self.network == "conv-local" and (self.activation, self.pool_kernel, self.pool_stride, self.hidden,
-                                             self.crop) != ("relu", POOL_KERNEL, POOL_STRIDE, 0, CONV_LOCAL_CROP):
+                                             self.crop, self.lrn_convention) != (
+                                                 "relu", POOL_KERNEL, POOL_STRIDE, 0, CONV_LOCAL_CROP, "paper"):
             raise ValueError(f"the conv-local network is fixed by its files: ReLU, 3/2 pooling, no hidden layers, "
-                             f"crop={CONV_LOCAL_CROP}; only lrn can change")
+                             f"crop={CONV_LOCAL_CROP}, cuda-convnet's LRN (lrn_convention left at its default); "
+                             f"only lrn can change")
         if self.activation not in ("relu", "tanh"):
             raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
         if self.lrn_convention not in LRN_CONVENTIONS:
             raise ValueError(f"unknown LRN convention {self.lrn_convention!r}: choose one of "
                              f"{', '.join(LRN_CONVENTIONS)}")
-        if self.network == "conv-local" and self.lrn_convention != "paper":
-            raise ValueError("the conv-local network's LRN is cuda-convnet's, fixed by its files: "
-                             "leave lrn_convention at its default")
         if self.dropout and not self.hidden:
             raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
         if not 0 <= self.crop <= CIFAR_SIDE:
