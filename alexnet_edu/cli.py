@@ -15,6 +15,7 @@
     torchrun --nproc-per-node 8 -m alexnet_edu train --recipe alexnet-2012-ddp --distributed --out runs/ddp
     python -m alexnet_edu evaluate runs/imagenette --out alexnet_edu/records/train_imagenette.json
     python -m alexnet_edu pictures runs/imagenette --out alexnet_edu/records/pictures_imagenette.json
+    python -m alexnet_edu scoreboard --out book/50_scoreboard.md    # every claim the book tests, graded
 """
 
 from __future__ import annotations
@@ -320,6 +321,19 @@ _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "mom
                   "checkpoint_every", "keep_checkpoints", "tensorboard", "init_from")
 
 
+def _scoreboard(args: argparse.Namespace) -> int:
+    from .claims import scoreboard
+    from .provenance import write_atomic
+
+    page = scoreboard(args.records)
+    if args.out is None:
+        print(page, end="")
+        return 0
+    write_atomic(args.out, page.encode())
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
     """The options of the small CIFAR-10 experiments that train one network per seed."""
     p.add_argument("--out", required=True, help="JSON record to write (atomically)")
@@ -469,6 +483,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="where to run the network (default: the run's own)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_pictures)
+
+    p = commands.add_parser("scoreboard", help="grade every claim of the paper the book tests from the stored "
+                            "records, as the book's scoreboard page (markdown)")
+    p.add_argument("--out", help="write the page here (atomically), e.g. book/50_scoreboard.md; default: print it")
+    p.add_argument("--records", help="grade from the records in this folder first (default: "
+                   "ALEXNET_EDU_RECORDS, then the shipped ones)")
+    p.set_defaults(func=_scoreboard)
     return parser
 
 

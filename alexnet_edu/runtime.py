@@ -44,6 +44,7 @@ CHAPTER_DATA: dict[str, tuple[str, ...]] = {
     "43_predictions_neighbours": ("imagenette",),
     "44_inside_layers": ("imagenette",),
     "45_ensembles": ("cifar10",),
+    "51_popular_accounts": (),
 }
 DATASET_NAMES = {"imagenette": "Imagenette", "cifar10": "CIFAR-10"}
 

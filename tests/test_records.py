@@ -109,3 +109,5 @@ def test_describe_says_where_a_record_came_from_and_whether_it_is_its_commands()
     assert "complete:    False" in unfinished and "settings:" not in unfinished
     with pytest.raises(KeyError, match="no 'provenance'"):
         records.describe({"runs": []})
+    sweep = records.load("figure1_seed1")            # Figure 1 trains only: no test images
+    assert "50,000 training images\n" in records.describe(sweep, dict(sweep["settings"])) + "\n"

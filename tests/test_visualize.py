@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from alexnet_edu.model import AlexNet, TwoTowerAlexNet
 from alexnet_edu.visualize import (
+    column_test,
     colour_fraction,
     conv1_weight,
     feature_map_grid,
@@ -67,6 +68,22 @@ def test_colour_fraction_of_grey_single_channel_and_opponent_kernels():
     assert out.tolist() == pytest.approx([0.0, 2 / 3, 1.0], abs=1e-6)
     # the same pattern at any scale scores the same
     assert colour_fraction(torch.stack([3 * red])).item() == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_column_test_tells_split_columns_from_mixed_ones():
+    rng = np.random.default_rng(1)
+    values = rng.normal(0.5, 0.1, 96)
+    mixed = column_test(torch.tensor(values), permutations=4000)
+    split = column_test(torch.tensor(np.sort(values)), permutations=4000)   # low half, then high half
+    assert split["p"] == 1 / 4001 and split["difference"] > 0.1
+    assert mixed["p"] > 0.01
+    assert mixed["mean"] == pytest.approx((values[:48].mean(), values[48:].mean()))
+    # under relabelling the difference of two halves' means has variance σ²(2/m)·N/(N − 1), with σ²
+    # the values' population variance; 4000 relabellings estimate its sd to about 1/√8000 = 1.1%
+    expected = np.sqrt(values.var() * (2 / 48) * 96 / 95)
+    assert mixed["null_sd"] == pytest.approx(expected, rel=0.05)
+    with pytest.raises(ValueError, match="even"):
+        column_test(torch.ones(5))
 
 
 def test_layer_activations_have_the_papers_shapes_and_restore_the_mode():

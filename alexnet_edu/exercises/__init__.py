@@ -80,6 +80,11 @@ from .ensembles import (  # chapter 45
     check_ensemble_error,
     check_majority_error,
 )
+from .popular_accounts import (  # chapter 51
+    check_account_param_claim,
+    check_table2_test_entries,
+    check_final_learning_rates,
+)
 
 __all__ = [
     "check_topk_error",
@@ -127,4 +132,7 @@ __all__ = [
     "check_ensemble_prediction",
     "check_ensemble_error",
     "check_majority_error",
+    "check_account_param_claim",
+    "check_table2_test_entries",
+    "check_final_learning_rates",
 ]

@@ -36,6 +36,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 # directory of chapter 32 first (its commands are in that chapter).
 MAKERS: dict[str, str] = {
     "figure1": "python -m alexnet_edu figure1 --out {out}",
+    "figure1_seed1": "python -m alexnet_edu figure1 --out {out} --lrs 0.001,0.003 --seed 1",
     "ablation_lrn": "python -m alexnet_edu ablation lrn --out {out} --seeds 0,1 --limit 25000",
     "ablation_pooling": "python -m alexnet_edu ablation pooling --out {out} --epochs 10 --seeds 0,1 --limit 25000",
     "ablation_dropout": ("python -m alexnet_edu ablation dropout --out {out} --seeds 0,1 --limit 25000 "
@@ -149,8 +150,9 @@ def describe(record: dict[str, Any], settings: Optional[dict[str, Any]] = None) 
     ]
     data = record.get("data")
     if data:
+        test = f", {data['test_images']:,} test images" if "test_images" in data else ""  # Figure 1 tests none
         lines.append(f"data:        {data['dataset']} ({data['layout']}): {data['train_images']:,} training "
-                     f"images, {data['test_images']:,} test images")
+                     f"images{test}")
     lines.append(f"complete:    {record.get('complete', True)}")
     if settings is not None:
         same = record.get("settings") == settings
