@@ -241,21 +241,21 @@ def converged_epoch(test_errors: Sequence[float], within: float = 0.005) -> int:
     return int(np.argmax(errors <= errors.min() + within)) + 1
 
 
-def _cifar_scale(record: dict) -> str:
-    seeds = record.get("seeds") or sorted({run["seed"] for run in record["runs"]})
+def _cifar_scale(record: dict, seeds: Optional[int] = None) -> str:
+    """What an experiment on CIFAR-10 ran on; ``seeds``: the number of seeds, where it is not the
+    record's own (a claim measured on several records)."""
+    seeds = seeds or len(record.get("seeds") or {run["seed"] for run in record["runs"]})
     epochs = record.get("epochs", record.get("max_epochs"))
-    seeds_text = "one seed" if len(seeds) == 1 else f"{len(seeds)} seeds"
+    seeds_text = "one seed" if seeds == 1 else f"{seeds} seeds"
     test = record["data"].get("test_images")
     images = f"{record['data']['train_images']:,} training" + (f" and {test:,} test images" if test else " images")
     return f"CIFAR-10 (JPEG copy), {images}, {epochs:g} epochs, {seeds_text}"
 
 
-def _paired(record: dict, field_: str, without, with_, relative: bool, key: str = "test_error") -> list:
-    final = final_errors(record, field_, key)
-    seeds = sorted(final[without])
-    if relative:
-        return [(final[with_][s] - final[without][s]) / final[without][s] for s in seeds]
-    return [final[with_][s] - final[without][s] for s in seeds]
+def _relative_changes(record: dict, field_: str, without, with_) -> list:
+    """Per seed, (final test error with − without) / without, for an ablation's two networks."""
+    final = final_errors(record, field_)
+    return [(final[with_][s] - final[without][s]) / final[without][s] for s in sorted(final[without])]
 
 
 def _sampling_relative(record: dict, field_: str, without) -> float:
@@ -298,14 +298,13 @@ def _relu_scale(folder) -> str:
     found = figure1_records(folder)
     grids = "; ".join(f"seed {r['runs'][0]['seed']}: the best of {len(r['lrs'])} learning rates per unit"
                       for r in found)
-    seeds = "one seed" if len(found) == 1 else f"{len(found)} seeds"
-    return _cifar_scale(found[0]).replace("one seed", seeds) + f", one sweep per seed ({grids})"
+    return _cifar_scale(found[0], seeds=len(found)) + f", one sweep per seed ({grids})"
 
 
 def _lrn(name):
     def measure(folder):
         record = records.load(name, folder)
-        return grade(_paired(record, "lrn", False, True, relative=True), LRN_CIFAR_RELATIVE,
+        return grade(_relative_changes(record, "lrn", False, True), LRN_CIFAR_RELATIVE,
                      sampling_se=_sampling_relative(record, "lrn", False), unit="%")
     return measure
 
@@ -346,9 +345,8 @@ def _pooling(what):
         record = records.load("ablation_pooling", folder)
         finals = _pool_finals(record, what)
         seeds = sorted(finals["overlapping"])
-        base = statistics.mean(finals["non-overlapping"].values())
-        se = difference_se(statistics.mean(final_errors(record, "pool_kernel")[2].values()),
-                           record["data"]["test_images"])
+        base = statistics.mean(_pool_finals(record, "test")["non-overlapping"].values())
+        se = difference_se(base, record["data"]["test_images"])
         if what == "gap":
             changes = [finals["overlapping"][s] - finals["non-overlapping"][s] for s in seeds]
             return grade(changes, expect=-1, sampling_se=se, unit="points")
@@ -358,21 +356,21 @@ def _pooling(what):
     return measure
 
 
-def _dropout_gap(key: str, folder) -> list:
-    record = records.load("ablation_dropout", folder)
-    test = final_errors(record, "dropout")
-    train = final_errors(record, "dropout", "train_error_eval")
-    gap = {d: {s: test[d][s] - train[d][s] for s in test[d]} for d in test}
-    seeds = sorted(gap[0.0])
-    if key == "without":
-        return [gap[0.0][s] for s in seeds]
-    return [gap[paper.DROPOUT_P][s] - gap[0.0][s] for s in seeds]
-
-
-def _dropout_se(folder) -> float:
-    record = records.load("ablation_dropout", folder)
-    return difference_se(statistics.mean(final_errors(record, "dropout")[0.0].values()),
-                         record["data"]["test_images"])
+def _dropout_gap(which: str):
+    """The final gap (test − training error) without dropout ("without", the paper: positive), or
+    its change with dropout ("change", the paper: negative)."""
+    def measure(folder):
+        record = records.load("ablation_dropout", folder)
+        test = final_errors(record, "dropout")
+        train = final_errors(record, "dropout", "train_error_eval")
+        gap = {d: {s: test[d][s] - train[d][s] for s in test[d]} for d in test}
+        seeds = sorted(gap[0.0])
+        se = difference_se(statistics.mean(test[0.0].values()), record["data"]["test_images"])
+        if which == "without":
+            return grade([gap[0.0][s] for s in seeds], expect=1, sampling_se=se, unit="points")
+        return grade([gap[paper.DROPOUT_P][s] - gap[0.0][s] for s in seeds], expect=-1, sampling_se=se,
+                     unit="points")
+    return measure
 
 
 def _dropout_iterations(folder):
@@ -506,13 +504,10 @@ CLAIMS: dict[str, Claim] = {c.id: c for c in (
           "overlapping pooling makes a network slightly more difficult to overfit", "a smaller gap (no size)",
           _pooling("gap"), _record_scale("ablation_pooling", "; gap = test − training error")),
     Claim("dropout-overfitting", "31_dropout", "§4.2", "without dropout the network overfits substantially",
-          "a gap (no size)",
-          lambda folder: grade(_dropout_gap("without", folder), expect=1, sampling_se=_dropout_se(folder),
-                               unit="points"),
+          "a gap (no size)", _dropout_gap("without"),
           _record_scale("ablation_dropout", "; gap = test − training error")),
     Claim("dropout-gap", "31_dropout", "§4.2", "dropout reduces overfitting", "a smaller gap (no size)",
-          lambda folder: grade(_dropout_gap("change", folder), expect=-1, sampling_se=_dropout_se(folder),
-                               unit="points"),
+          _dropout_gap("change"),
           _record_scale("ablation_dropout", "; gap = test − training error")),
     Claim("dropout-iterations", "31_dropout", "§4.2",
           "dropout roughly doubles the iterations required to converge", "2×", _dropout_iterations,
