@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Chapters read data from here unless the caller says otherwise (see README, "Data").
 export ALEXNET_EDU_DATA ?= $(CURDIR)/data
 
-.PHONY: book test venv data clean
+.PHONY: book student test venv data clean
 
 venv: $(STAMP)
 
@@ -26,6 +26,13 @@ $(STAMP): requirements.txt pyproject.toml
 # (`make test` re-executes every one and compares its outputs); any Sphinx warning fails the build.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+# The student edition: the chapters without their solutions, with an answer cell under each exercise,
+# written to student/ (committed, so that Colab opens them; tests fail when they are stale) with the
+# instructors' page, and built as an HTML book in _build/student/html whose launch buttons open them.
+student: $(STAMP)
+	$(BIN)/python -m alexnet_edu student-edition --book _build/student-src
+	$(BIN)/jupyter-book build _build/student-src --path-output _build/student --warningiserror --keep-going
 
 # Imagenette (imagenette2-320.tgz, 342 MB) and CIFAR-10 (cifar-10-python.tar.gz, 170 MB) into the data
 # root, unless a complete copy of each is there already (any layout, the offline copies included).

@@ -16,6 +16,8 @@
     python -m alexnet_edu evaluate runs/imagenette --out alexnet_edu/records/train_imagenette.json
     python -m alexnet_edu pictures runs/imagenette --out alexnet_edu/records/pictures_imagenette.json
     python -m alexnet_edu scoreboard --out book/50_scoreboard.md    # every claim the book tests, graded
+    python -m alexnet_edu student-edition      # student notebooks (student/), the instructors' page
+    python -m alexnet_edu grade submissions/*/*.ipynb --out grades.csv   # run each exercise's checker
 """
 
 from __future__ import annotations
@@ -334,6 +336,42 @@ def _scoreboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _student_edition(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .editions import INSTRUCTORS_PAGE, instructors_page, write_student_book, write_student_notebooks
+    from .provenance import write_atomic
+
+    root = Path(args.root)
+    written = write_student_notebooks(root / "book", root / args.notebooks)
+    print(f"wrote {len(written)} student notebooks to {root / args.notebooks}")
+    write_atomic(root / INSTRUCTORS_PAGE, instructors_page(root, args.notebooks).encode())
+    print(f"wrote {root / INSTRUCTORS_PAGE}")
+    if args.book:
+        print(f"wrote the student book's source to {write_student_book(root, Path(args.book), args.notebooks)}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .grading import grade
+
+    missing = [p for p in args.notebooks if not Path(p).is_file()]
+    if missing:
+        print(f"no such file: {', '.join(missing)}; give the submitted .ipynb files", file=sys.stderr)
+        return 2
+    rows = grade([Path(p) for p in args.notebooks], Path(args.out) if args.out else None, args.timeout)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) + (f"; wrote {args.out}" if args.out else ""))
+    if not args.out:
+        for row in rows:
+            print(f"{row.student}\t{row.exercise}\t{row.status}\t{' '.join(row.message.split())[:100]}")
+    return 0
+
+
 def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
     """The options of the small CIFAR-10 experiments that train one network per seed."""
     p.add_argument("--out", required=True, help="JSON record to write (atomically)")
@@ -490,6 +528,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", help="grade from the records in this folder first (default: "
                    "ALEXNET_EDU_RECORDS, then the shipped ones)")
     p.set_defaults(func=_scoreboard)
+
+    p = commands.add_parser("student-edition", help="write the student notebooks (solutions removed, an answer "
+                            "cell under each exercise), the instructors' page, and, with --book, the student "
+                            "HTML book's source")
+    p.add_argument("--root", default=".", help="the book's repository (default: here)")
+    p.add_argument("--notebooks", default="student", help="folder for the student notebooks, inside --root")
+    p.add_argument("--book", help="also write the student book's source here (e.g. _build/student-src)")
+    p.set_defaults(func=_student_edition)
+
+    p = commands.add_parser("grade", help="execute submitted notebooks (quick mode, in a temporary folder) and run "
+                            "each exercise's checker on the answers: one row per student and exercise")
+    p.add_argument("notebooks", nargs="+", help="submitted .ipynb files (student/chapter.ipynb or any name)")
+    p.add_argument("--out", help="write the grades here as CSV (atomically); default: print them")
+    p.add_argument("--timeout", type=float, default=300, help="seconds allowed for each notebook (default 300)")
+    p.set_defaults(func=_grade)
     return parser
 
 
