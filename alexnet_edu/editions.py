@@ -259,12 +259,9 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
     repo = yaml.safe_load((root / "_config.yml").read_text())["repository"]
     github = repo["url"].removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{github}/blob/{repo['branch']}/{notebooks}"
-    chapters = sorted((root / "book").glob("*.ipynb"))
+    chapters = {path: nbformat.read(path, as_version=4) for path in sorted((root / "book").glob("*.ipynb"))}
     auto = sum(e.auto for e in CATALOGUE.values())
-    both = 0
-    for path in chapters:
-        nb = nbformat.read(path, as_version=4)
-        both += sum(CATALOGUE[b.label].auto and has_rubric(nb, b) for b in exercise_blocks(nb))
+    both = sum(CATALOGUE[b.label].auto and has_rubric(nb, b) for nb in chapters.values() for b in exercise_blocks(nb))
     lines = [
         "# For instructors",
         "",
@@ -320,8 +317,7 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     details = []
-    for path in chapters:
-        nb = nbformat.read(path, as_version=4)
+    for path, nb in chapters.items():
         title, bullets = _chapter_summary(nb)
         data = ", ".join(DATASET_NAMES[n] for n in CHAPTER_DATA[path.stem]) or "none"
         costs = chapter_costs(path.stem)

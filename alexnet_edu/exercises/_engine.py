@@ -108,9 +108,9 @@ def shape(answer: Any, what: str = "the shape as a tuple of whole numbers") -> t
     """``answer`` (a tuple, list, ``torch.Size`` or one int) as a tuple of ints."""
     if _unfilled(answer):
         raise AnswerError(f"Replace ... with your answer: {what}.")
-    items = tuple(answer) if isinstance(answer, (tuple, list)) or hasattr(answer, "__iter__") else (answer,)
     if isinstance(answer, str):
         raise AnswerError(f"Give {what}, not a string.")
+    items = tuple(answer) if hasattr(answer, "__iter__") else (answer,)
     return tuple(integer(v, what) for v in items)
 
 
