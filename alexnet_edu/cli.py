@@ -16,6 +16,7 @@
     python -m alexnet_edu evaluate runs/imagenette --out alexnet_edu/records/train_imagenette.json
     python -m alexnet_edu pictures runs/imagenette --out alexnet_edu/records/pictures_imagenette.json
     python -m alexnet_edu scoreboard --out book/50_scoreboard.md    # every claim the book tests, graded
+    python -m alexnet_edu running-page --out book/54_running.md     # how to run the book; chapters' data, times
     python -m alexnet_edu student-edition      # student notebooks (student/), the instructors' page
     python -m alexnet_edu grade submissions/*/*.ipynb --out grades.csv   # run each exercise's checker
 """
@@ -323,17 +324,30 @@ _TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "mom
                   "checkpoint_every", "keep_checkpoints", "tensorboard", "init_from")
 
 
-def _scoreboard(args: argparse.Namespace) -> int:
-    from .claims import scoreboard
+def _write_page(page: str, out: Optional[str]) -> int:
+    """A generated page of the book: printed, or written atomically to ``out``."""
     from .provenance import write_atomic
 
-    page = scoreboard(args.records)
-    if args.out is None:
+    if out is None:
         print(page, end="")
         return 0
-    write_atomic(args.out, page.encode())
-    print(f"wrote {args.out}")
+    write_atomic(out, page.encode())
+    print(f"wrote {out}")
     return 0
+
+
+def _scoreboard(args: argparse.Namespace) -> int:
+    from .claims import scoreboard
+
+    return _write_page(scoreboard(args.records), args.out)
+
+
+def _running_page(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .running import running_page
+
+    return _write_page(running_page(Path(args.root), args.records), args.out)
 
 
 def _student_edition(args: argparse.Namespace) -> int:
@@ -528,6 +542,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", help="grade from the records in this folder first (default: "
                    "ALEXNET_EDU_RECORDS, then the shipped ones)")
     p.set_defaults(func=_scoreboard)
+
+    p = commands.add_parser("running-page", help="the book's page on running it (Colab, locally, a GPU), with "
+                            "each chapter's data and measured times (markdown)")
+    p.add_argument("--out", help="write the page here (atomically), e.g. book/54_running.md; default: print it")
+    p.add_argument("--root", default=".", help="the book's repository (default: here)")
+    p.add_argument("--records", help="read the chapter_times record from this folder first (default: "
+                   "ALEXNET_EDU_RECORDS, then the shipped one)")
+    p.set_defaults(func=_running_page)
 
     p = commands.add_parser("student-edition", help="write the student notebooks (solutions removed, an answer "
                             "cell under each exercise), the instructors' page, and, with --book, the student "

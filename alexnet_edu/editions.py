@@ -205,6 +205,10 @@ def write_student_book(root: Path, out: Path, notebooks: str = "student") -> Pat
     (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True))
     for name in config.get("bibtex_bibfiles", []):
         shutil.copy(root / name, out / name)
+    # static folders (MathJax, fetched by `make mathjax`) are named relative to the book's root
+    for static in config.get("sphinx", {}).get("config", {}).get("html_static_path", []):
+        if (root / static).is_dir():
+            shutil.copytree(root / static, out / static, dirs_exist_ok=True)
     for page in (root / "book").glob("*.md"):
         shutil.copy(page, out / page.name)
     write_student_notebooks(root / "book", out, keep_outputs=True)
@@ -233,6 +237,56 @@ PREREQUISITES: dict[str, str] = {
 }
 INSTRUCTORS_PAGE = "book/52_instructors.md"
 
+# "chapter 32", "chapters 25 and 32", "chapters 21 to 24": the numbers the prose uses for chapters.
+_SEPARATOR = r"(?:,\s*|\s+and\s+|\s+or\s+|–|\s+to\s+)"
+_MENTION = re.compile(r"\b([Cc]hapters?)(\s+)(\d\d)\b((?:" + _SEPARATOR + r"\d\d\b)*)")
+# what is not prose in a line of MyST: roles, code spans, math
+_NOT_PROSE = re.compile(r"(\{[a-z-]+\}`[^`]*`|`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$)")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\{?[^\s}]*\}?)")
+
+
+def link_chapters(markdown: str, pages: dict[str, str]) -> str:
+    """Make every "chapter NN" of MyST ``markdown`` a link ``{doc}`` to its page.
+
+    ``pages`` maps a chapter's two digits to its document ("23" → "23_lrn"); a number no page has
+    stays as it is, and so does text in code blocks, roles, code spans and math. Directives
+    (```` ```{admonition} ````, ```` ```{exercise-start} ````) hold prose and are linked inside.
+    """
+    def one(match: re.Match) -> str:
+        word, space, first, rest = match.groups()
+        if word.lower() == "chapter" and not rest and first in pages:
+            return f"{{doc}}`{word} {first} <{pages[first]}>`"
+        linked = [f"{{doc}}`{first} <{pages[first]}>`" if first in pages else first]
+        for separator, number in re.findall("(" + _SEPARATOR + r")(\d\d)", rest):
+            linked.append(separator + (f"{{doc}}`{number} <{pages[number]}>`" if number in pages else number))
+        return word + space + "".join(linked)
+
+    def prose(text: str) -> str:
+        parts = _NOT_PROSE.split(text)
+        return "".join(part if i % 2 else _MENTION.sub(one, part) for i, part in enumerate(parts))
+
+    # Text between fences is linked whole (a mention may break across lines); fenced code is left alone.
+    out, text, fences = [], [], []  # fences: (marker, is code) of each open fence, innermost last
+    for line in markdown.split("\n"):
+        fence = _FENCE.match(line)
+        in_code = any(code for _, code in fences)
+        if fence:
+            marker, info = fence.groups()
+            if fences and not info and marker == fences[-1][0]:
+                fences.pop()
+            elif not in_code:
+                fences.append((marker, not info.startswith("{") or info.startswith("{code")))
+        if fence or in_code:
+            if text:
+                out.append(prose("\n".join(text)))
+            text = []
+            out.append(line)
+        else:
+            text.append(line)
+    if text:
+        out.append(prose("\n".join(text)))
+    return "\n".join(out)
+
 
 def _chapter_summary(nb: Any) -> tuple[str, list[str]]:
     """A chapter's title and its "By the end of this chapter you can" bullets."""
@@ -260,6 +314,7 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
     github = repo["url"].removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{github}/blob/{repo['branch']}/{notebooks}"
     chapters = {path: nbformat.read(path, as_version=4) for path in sorted((root / "book").glob("*.ipynb"))}
+    pages = {path.stem[:2]: path.stem for path in (root / "book").glob("[0-9][0-9]_*.*")}
     auto = sum(e.auto for e in CATALOGUE.values())
     both = sum(CATALOGUE[b.label].auto and has_rubric(nb, b) for nb in chapters.values() for b in exercise_blocks(nb))
     lines = [
@@ -328,7 +383,7 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
         lines.append(f"| {{doc}}`{path.stem}` | {data} | {duration(costs['quick_cpu_s'])} | "
                      f"{duration(costs['full_cpu_s'])} | {len(blocks)} ({checked} / {words}) | "
                      f"[Colab]({colab}/{path.name}) |")
-        details += ["", f"### {title}", "", f"**Prerequisites.** {PREREQUISITES[path.stem]}", "",
+        details += ["", f"### {title}", "", f"**Prerequisites.** {link_chapters(PREREQUISITES[path.stem], pages)}", "",
                     "**Students learn to:**", ""]
         details += [f"- {b}" for b in bullets]
         details += ["", "| Exercise | Label | Graded by |", "| --- | --- | --- |"]

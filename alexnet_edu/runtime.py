@@ -132,8 +132,9 @@ def describe_chapter(chapter: str, quick: bool) -> str:
 
 
 def start_chapter(chapter: str, seed: int = 0, fetch: bool = True) -> bool:
-    """Set a chapter up: seed, choose quick or full mode, say what it reads and costs, and make sure
-    its data is in the data root (downloaded once where it is missing). Returns ``True`` in quick mode.
+    """Set a chapter up: seed, choose quick or full mode, say what it reads and costs, make sure its
+    data is in the data root (downloaded once where it is missing), and set the book's figure style.
+    Returns ``True`` in quick mode.
     """
     quick = quick_mode()
     print(describe_chapter(chapter, quick))
@@ -144,4 +145,7 @@ def start_chapter(chapter: str, seed: int = 0, fetch: bool = True) -> bool:
             _, layout = data.ensure(name)
             print(f"{DATASET_NAMES[name]}: {layout.description}.")
     seed_everything(seed)
+    from .display import book_style
+
+    book_style()  # one figure style for the whole book: the column's width, no text under 9 pt
     return quick

@@ -25,6 +25,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -193,7 +194,7 @@ def feature_map_grid(maps: torch.Tensor, count: int = 32, per_row: int = 8, titl
         ax.axis("off")
         if i < count:
             ax.imshow(maps[i].numpy(), cmap="gray", interpolation="nearest")
-            ax.set_title(str(i), fontsize=7, pad=1)
+            ax.set_title(str(i), fontsize=9, pad=1)
     if title:
         fig.suptitle(title)
     return fig
@@ -203,26 +204,35 @@ def feature_map_grid(maps: torch.Tensor, count: int = 32, per_row: int = 8, titl
 
 
 def top5_bars(image: np.ndarray, probs: torch.Tensor, class_names: Sequence[str], true_label: Optional[int] = None,
-              k: int = TOP_K) -> Figure:
+              k: int = TOP_K, axes: Optional[tuple[Axes, Axes]] = None) -> Figure:
     """Figure 4, left: a photograph beside the ``k`` classes it finds most probable, as bars; the
-    correct class, when it is among them, in another colour."""
+    correct class, when it is among them, in another colour.
+
+    ``axes`` (photo, bars): draw into these two axes of a larger figure (several photos in one
+    figure) and return their figure; without it, a figure of its own.
+    """
     probs = probs.detach().float().cpu().flatten()
     if len(probs) != len(class_names):
         raise ValueError(f"{len(probs)} probabilities for {len(class_names)} class names")
     k = min(k, len(probs))
     values, indices = probs.topk(k)
-    fig = Figure(figsize=(6.4, 2.4))
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+    if axes is None:
+        fig = Figure(figsize=(6.4, 2.4))
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+    else:
+        left, right = axes
+        fig = left.figure
     left.imshow(image)
     left.axis("off")
     if true_label is not None:
-        left.set_title(class_names[true_label], fontsize=9)
+        left.set_title(class_names[true_label])
     ranked = indices.tolist()[::-1]  # drawn bottom to top: the most probable class on top
     right.barh(range(k), values.flip(0).numpy(), color=["tab:red" if i == true_label else "tab:blue" for i in ranked])
-    right.set_yticks(range(k), [class_names[i] for i in ranked], fontsize=8)
+    right.set_yticks(range(k), [class_names[i] for i in ranked])
     right.set_xlim(0, 1)
     right.set_xlabel("probability")
-    fig.tight_layout()
+    if axes is None:
+        fig.tight_layout()
     return fig
 
 
@@ -261,7 +271,7 @@ def neighbours_figure(rows: Sequence[tuple[np.ndarray, Sequence[np.ndarray]]], t
             ax.imshow(picture)
             if labels is not None:
                 text = labels[r][0] if c == 0 else labels[r][1][c - 1]
-                ax.set_title(text, fontsize=7, pad=2, color="black" if c == 0 else "dimgray")
+                ax.set_title(text, fontsize=9, pad=2, color="black" if c == 0 else "dimgray")
         for spine in axes[r][0].spines.values():
             spine.set_visible(True)
     if title:

@@ -56,6 +56,9 @@ def execute(chapter: Path, quick: bool, write_back: bool) -> float:
         runner.preprocess(nb, {"metadata": {"path": folder}})
         seconds = time.perf_counter() - started
     if write_back:
+        # no widget state in the book: the HTML would load a widget manager from a CDN to draw sliders
+        # that have no kernel behind them (each explorer has a static figure beside it instead)
+        nb.metadata.pop("widgets", None)
         nbformat.write(nb, chapter)
     return seconds
 

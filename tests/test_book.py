@@ -105,3 +105,54 @@ def test_ci_runs_the_readme_test_command_with_quick_mode():
     makefile = (ROOT / "Makefile").read_text()
     assert "ALEXNET_EDU_QUICK=1" in makefile and "tests/chapters_as_colab.py --official-layouts" in makefile
     assert "--nbval" in (ROOT / "tests" / "chapters_as_colab.py").read_text()
+
+
+EXPLORERS = ("conv_output", "lrn_response", "pca_noise", "lr_schedule", "dropout")
+
+
+def test_every_explorer_is_in_a_chapter_with_its_static_figure_after_it():
+    """A live widget has no kernel in the HTML book: its output is removed there, and the cell after it
+    draws the same exploration at a few settings, so the page loses nothing."""
+    found = {}
+    for chapter in CHAPTERS:
+        cells = _cells(chapter)
+        for i, cell in enumerate(cells):
+            match = re.search(r"^explore_(\w+)\(", _source(cell), re.M)
+            if cell["cell_type"] != "code" or not match:
+                continue
+            name = match.group(1)
+            found[name] = chapter.stem
+            tags = cell["metadata"].get("tags", [])
+            assert "remove-output" in tags and "nbval-ignore-output" in tags, (chapter.name, name)
+            after = _source(cells[i + 1])
+            assert f"{name}_panels(" in after and "remove-output" not in cells[i + 1]["metadata"].get("tags", [])
+            assert any(o.get("data", {}).keys() & {"image/png", "image/jpeg"} for o in cells[i + 1]["outputs"])
+    assert sorted(found) == sorted(EXPLORERS), found
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_no_chapter_carries_widget_state_or_a_widget_output_the_html_would_show(chapter):
+    nb = json.loads(chapter.read_text())
+    assert "widgets" not in nb["metadata"], "widget state makes the HTML load a widget manager from a CDN"
+    for cell in nb["cells"]:
+        shown = "remove-output" not in cell["metadata"].get("tags", [])
+        for output in cell.get("outputs", []):
+            assert not (shown and "application/vnd.jupyter.widget-view+json" in output.get("data", {})), \
+                f"{chapter.name}: a widget output would be an empty box in the HTML; tag the cell remove-output"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_goes_through_the_book_style(chapter):
+    """One figure style: plt.show() would bypass display.show_plot's fit to the column."""
+    for cell in _cells(chapter):
+        source = _source(cell)
+        if cell["cell_type"] == "code":
+            assert "plt.show()" not in source, f"{chapter.name}: use alexnet_edu.display.show_plot(fig)"
+            small = re.findall(r"fontsize=([0-9.]+)", source)
+            assert all(float(s) >= 9 for s in small), f"{chapter.name}: a font under 9 pt: {small}"
+
+
+def test_chapter_titles_carry_their_number():
+    for chapter in CHAPTERS:
+        title = _source(_cells(chapter)[0]).splitlines()[0]
+        assert title.startswith(f"# {chapter.stem[:2]}. "), (chapter.name, title)

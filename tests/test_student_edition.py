@@ -161,3 +161,29 @@ def test_student_html_has_no_solution_and_every_prompt(student_html, chapter):
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     github = config["url"].removeprefix("https://github.com/")
     assert f"colab.research.google.com/github/{github}/blob/{config['branch']}/student/{chapter.name}" in page.read_text()
+
+
+def test_link_chapters_links_prose_and_directives_but_not_code_or_math():
+    from alexnet_edu.editions import link_chapters
+
+    pages = {"21": "21_shape_arithmetic", "24": "24_overlapping_pooling", "32": "32_training_recipe"}
+    markdown = "\n".join([
+        "As chapter 32 shows, and chapters 21 to 24; chapter 99 has no page.",
+        "```{admonition} Run here",
+        ":class: important",
+        "",
+        "the run of chapter",
+        "32's recipe",
+        "```",
+        "```python",
+        'print("chapter 21")',
+        "```",
+        "`chapter 21` and $chapter\\ 21$ stay; so does {doc}`chapter 24 <24_overlapping_pooling>`.",
+    ])
+    linked = link_chapters(markdown, pages).split("\n")
+    assert linked[0] == ("As {doc}`chapter 32 <32_training_recipe>` shows, and chapters "
+                         "{doc}`21 <21_shape_arithmetic>` to {doc}`24 <24_overlapping_pooling>`; "
+                         "chapter 99 has no page.")
+    assert "the run of {doc}`chapter 32 <32_training_recipe>`'s recipe" in linked
+    assert 'print("chapter 21")' in linked and linked[-1] == markdown.split("\n")[-1]
+    assert link_chapters(link_chapters(markdown, pages), pages) == link_chapters(markdown, pages)

@@ -191,3 +191,17 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
     share = record["neighbours_share_class"]
     assert 0 <= share["fc7"] <= 1 and 0 <= share["pixels"] <= 1
     assert share["chance"] == pytest.approx(sum((4 if c == 4 else 3) / 31 for c in range(10)) / 10)
+
+
+def test_top5_bars_draws_into_the_axes_of_a_larger_figure():
+    image = np.random.default_rng(1).random((32, 32, 3))
+    probs = torch.softmax(torch.randn(10, generator=torch.Generator().manual_seed(1)), 0)
+    names = [f"class {i}" for i in range(10)]
+    big = Figure(figsize=(7.2, 4))
+    axes = big.subplots(2, 2)
+    for row, label in zip(axes, (0, int(probs.argmax()))):
+        assert top5_bars(image, probs, names, true_label=label, axes=tuple(row)) is big
+    assert len(big.axes) == 4
+    tops = [[t.get_text() for t in row[1].get_yticklabels()][-1] for row in axes]
+    assert tops == [f"class {int(probs.argmax())}"] * 2
+    assert axes[1][0].get_title() == f"class {int(probs.argmax())}"
