@@ -19,7 +19,6 @@ from typing import Any, Callable, Optional, Sequence, Union
 import ipywidgets as widgets
 import torch
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from torch import nn
@@ -37,19 +36,11 @@ Eigval = Union[Sequence[float], torch.Tensor]
 Eigvec = Union[Sequence[Sequence[float]], torch.Tensor]
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A constrained-layout figure with an Agg canvas: a bare ``Figure`` has a canvas whose ``draw()``
-    does nothing, so :func:`alexnet_edu.display.fit_to_column` could not measure it before saving."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def _panels(draw: Callable[..., Any], settings: Sequence[Setting], ncols: int, row_height: float, title: str,
             legend: bool = True, **fixed: Any) -> Figure:
     """One axes per setting, ``ncols`` to a row, each drawn by ``draw``; one legend below them all."""
     rows = math.ceil(len(settings) / ncols)
-    fig = _figure(WIDTH, row_height * rows)
+    fig = Figure(figsize=(WIDTH, row_height * rows), layout="constrained")
     axes = fig.subplots(rows, ncols, squeeze=False).ravel()
     for ax, setting in zip(axes, settings):
         draw(ax, **fixed, **setting, **({"legend": False} if legend else {}))
@@ -71,7 +62,7 @@ def _explorer(draw: Callable[..., Any], controls: dict[str, widgets.Widget], hei
             control.continuous_update = False  # redraw on release, not at every pixel of a drag
 
     def redraw(**setting: Any) -> Any:
-        fig = _figure(WIDTH, height)
+        fig = Figure(figsize=(WIDTH, height), layout="constrained")
         try:
             result = draw(fig.add_subplot(), **fixed, **setting)
         except ValueError as err:  # a setting the layer refuses (a kernel larger than its input)
