@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Optional, Sequence
 
 from . import data
 
@@ -110,7 +112,8 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict, extend
     import json
     from pathlib import Path
 
-    from .provenance import Provenance, write_json_atomic
+    from .provenance import Provenance
+    from .runs import write_json_atomic
 
     previous, earlier_wall_time = None, 0.0
     out = Path(args.out)
@@ -146,80 +149,62 @@ def _resumable(args: argparse.Namespace, experiment: str, settings: dict, extend
     return previous, save
 
 
-def _figure1(args: argparse.Namespace) -> int:
+# The CIFAR-10 experiments' commands: the record's name, the function that runs it, the settings it
+# records, the setting a new value may be appended to (the rest of the record is reused), whether it
+# needs the test set, and the line it prints when done.
+_CIFAR = {
+    "figure1": ("figure1", ("lrs", "max_epochs", "target", "limit", "seed"), "lrs", False),
+    "ablation": ("ablation-{kind}", ("kind", "lr", "epochs", "seeds", "limit", "test_limit"), "seeds", True),
+    "tencrop": ("tencrop", ("crop", "lr", "epochs", "seeds", "limit", "test_limit"), "seeds", True),
+    "ensemble": ("ensemble", ("crop", "lr", "epochs", "seeds", "limit", "test_limit"), "seeds", True),
+}
+
+
+def _cifar_experiment(args: argparse.Namespace) -> int:
+    """``figure1``, ``ablation``, ``tencrop`` and ``ensemble``: train, saving the record after every run."""
     from . import experiments
 
-    settings = {"lrs": args.lrs, "max_epochs": args.max_epochs, "target": args.target, "limit": args.limit,
-                "seed": args.seed}
-    previous, save = _resumable(args, "figure1", settings, extendable=("lrs",))
+    name, keys, extendable, needs_test = _CIFAR[args.command]
+    settings = {key: getattr(args, key) for key in keys}
+    previous, save = _resumable(args, name.format(kind=args.kind if args.command == "ablation" else ""), settings,
+                                extendable=(extendable,))
     train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
-    data_record = _data_record(args.root, train)
-    result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed, previous=previous,
-                                 on_run=lambda partial: save({"data": data_record, **partial}))
-    save({"data": data_record, **result}, complete=True)
-    print(f"wrote {args.out}; best: {result['best']}, ReLU speed-up over tanh: {result['speedup_relu_over_tanh']}")
-    return 0
-
-
-def _ablation(args: argparse.Namespace) -> int:
-    from . import experiments
-
-    settings = {"kind": args.kind, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
-                "test_limit": args.test_limit}
-    previous, save = _resumable(args, f"ablation-{args.kind}", settings, extendable=("seeds",))
-    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
-    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
+    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit) if needs_test else None
     data_record = _data_record(args.root, train, test)
-    result = experiments.ablation(args.kind, train, test, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
-                                  previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
+    common = dict(previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
+    runs = {key: settings[key] for key in ("lr", "epochs", "seeds")} if needs_test else {}
+    if args.command == "figure1":
+        result = experiments.figure1(train, args.lrs, args.max_epochs, args.target, seed=args.seed, **common)
+    elif args.command == "ablation":
+        result = experiments.ablation(args.kind, train, test, **runs, **common)
+    elif args.command == "tencrop":
+        result = experiments.multiview(train, test, crop=args.crop, **runs, **common)
+    else:
+        result = experiments.ensemble(train, test, crop=args.crop, store=data.cache_dir() / "ensemble", **runs, **common)
     save({"data": data_record, **result}, complete=True)
-    print(f"wrote {args.out}")
-    return 0
-
-
-def _tencrop(args: argparse.Namespace) -> int:
-    from . import experiments
-
-    settings = {"crop": args.crop, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
-                "test_limit": args.test_limit}
-    previous, save = _resumable(args, "tencrop", settings, extendable=("seeds",))
-    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
-    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
-    data_record = _data_record(args.root, train, test)
-    result = experiments.multiview(train, test, crop=args.crop, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
-                                   previous=previous, on_run=lambda partial: save({"data": data_record, **partial}))
-    save({"data": data_record, **result}, complete=True)
-    print(f"wrote {args.out}")
-    return 0
-
-
-def _ensemble(args: argparse.Namespace) -> int:
-    from . import experiments
-
-    settings = {"crop": args.crop, "lr": args.lr, "epochs": args.epochs, "seeds": args.seeds, "limit": args.limit,
-                "test_limit": args.test_limit}
-    previous, save = _resumable(args, "ensemble", settings, extendable=("seeds",))
-    train = experiments.load_cifar_tensors("train", args.root, limit=args.limit)
-    test = experiments.load_cifar_tensors("test", args.root, limit=args.test_limit)
-    data_record = _data_record(args.root, train, test)
-    result = experiments.ensemble(train, test, crop=args.crop, lr=args.lr, epochs=args.epochs, seeds=args.seeds,
-                                  store=data.cache_dir() / "ensemble", previous=previous,
-                                  on_run=lambda partial: save({"data": data_record, **partial}))
-    save({"data": data_record, **result}, complete=True)
-    one, every = result["ensembles"][0], result["ensembles"][-1]
-    print(f"top-1 test error: one network {one['top1']['mean']:.2%} (mean of {one['subsets']}), all "
-          f"{every['members']} averaged {every['top1']['mean']:.2%}; wrote {args.out}")
+    summary = ""
+    if args.command == "figure1":
+        summary = f"; best: {result['best']}, ReLU speed-up over tanh: {result['speedup_relu_over_tanh']}"
+    elif args.command == "ensemble":
+        one, every = result["ensembles"][0], result["ensembles"][-1]
+        summary = (f"; top-1 test error: one network {one['top1']['mean']:.2%} (mean of {one['subsets']}), all "
+                   f"{every['members']} averaged {every['top1']['mean']:.2%}")
+    print(f"wrote {args.out}{summary}")
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .config import TrainConfig, recipe
     from .parallel import DistributedSetupError
-    from .train import TrainConfig, TrainingError, recipe, train
+    from .runs import TrainingError, list_checkpoints
+    from .train import train
+
+    options = [f.name for f in fields(TrainConfig)]
 
     try:
         if args.resume:
             fixed = ["--no-verify" if k == "verify" else f"--{k.replace('_', '-')}"
-                     for k in (*_TRAIN_OPTIONS, "recipe", "out") if k != "lr" and getattr(args, k) is not None]
+                     for k in (*options, "recipe", "out") if k != "lr" and getattr(args, k) is not None]
             if fixed:
                 print(f"error: --resume continues {args.resume} with the configuration it started with; "
                       f"{', '.join(fixed)} cannot change it (only --lr, --max-steps and --quiet apply). To train with "
@@ -232,7 +217,7 @@ def _train(args: argparse.Namespace) -> int:
             if not args.out:
                 print("give --out RUN_DIR for a new run (or --resume RUN_DIR to continue one)", file=sys.stderr)
                 return 2
-            values = {k: getattr(args, k) for k in _TRAIN_OPTIONS if getattr(args, k) is not None}
+            values = {k: getattr(args, k) for k in options if getattr(args, k) is not None}
             cfg = recipe(args.recipe, **values) if args.recipe else TrainConfig(**values)
             result = train(cfg, args.out, argv=args.argv, max_steps=args.max_steps, progress=not args.quiet,
                            distributed=args.distributed)
@@ -240,10 +225,6 @@ def _train(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # a full disk, a read-only folder: nothing is half-written, say where to go on from
-        from pathlib import Path
-
-        from .train import list_checkpoints
-
         run_dir = Path(args.resume or args.out)
         newest = list_checkpoints(run_dir)
         print(f"error: {err}. The run stopped and nothing is half-written: "
@@ -262,8 +243,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .provenance import write_json_atomic
-    from .train import TrainingError, evaluate_run
+    from .records import evaluate_run
+    from .runs import TrainingError, write_json_atomic
 
     try:
         record = evaluate_run(args.run_dir, ten_crop=not args.no_ten_crop, argv=args.argv, progress=not args.quiet,
@@ -281,15 +262,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _pictures(args: argparse.Namespace) -> int:
-    import io
-    import os
-    from pathlib import Path
-
     import numpy as np
 
-    from .provenance import write_json_atomic
-    from .train import TrainingError
-    from .visualize import picture_record
+    from .records import picture_record
+    from .runs import TrainingError, write_atomic, write_json_atomic
 
     out = Path(args.out)
     if out.suffix != ".json":
@@ -304,11 +280,7 @@ def _pictures(args: argparse.Namespace) -> int:
         return 1
     arrays_path = out.with_suffix(".npz")
     record["arrays_file"] = arrays_path.name
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    tmp = arrays_path.with_name(f".{arrays_path.name}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, arrays_path)  # the arrays first: a record never names arrays that are not there
+    write_atomic(arrays_path, lambda f: np.savez_compressed(f, **arrays))  # first: a record never names missing arrays
     write_json_atomic(out, record)
     share = record["neighbours_share_class"]
     print(f"{record['run']} after {_epochs(record['epochs_done'])}: the {record['k']} nearest training images share "
@@ -317,16 +289,9 @@ def _pictures(args: argparse.Namespace) -> int:
     return 0
 
 
-# TrainConfig fields the train command sets from options of the same name
-_TRAIN_OPTIONS = ("dataset", "model", "root", "epochs", "batch_size", "lr", "momentum", "weight_decay", "lr_drops",
-                  "lr_patience", "init", "lrn_convention", "dropout_convention", "pca", "pca_scale", "resize", "crop", "train_limit", "val_limit",
-                  "stats_limit", "verify", "workers", "seed", "device", "devices", "amp", "dtype", "channels_last", "compile",
-                  "checkpoint_every", "keep_checkpoints", "tensorboard", "init_from")
-
-
 def _write_page(page: str, out: Optional[str]) -> int:
     """A generated page of the book: printed, or written atomically to ``out``."""
-    from .provenance import write_atomic
+    from .runs import write_atomic
 
     if out is None:
         print(page, end="")
@@ -354,7 +319,7 @@ def _student_edition(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .editions import INSTRUCTORS_PAGE, instructors_page, write_student_book, write_student_notebooks
-    from .provenance import write_atomic
+    from .runs import write_atomic
 
     root = Path(args.root)
     written = write_student_notebooks(root / "book", root / args.notebooks)
@@ -386,15 +351,113 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seeded_runs(p: argparse.ArgumentParser, lr: float, root_help: str) -> None:
-    """The options of the small CIFAR-10 experiments that train one network per seed."""
-    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--epochs", type=float, default=10.0)
-    p.add_argument("--seeds", type=_ints, default=[0, 1])
-    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
-    p.add_argument("--test-limit", type=int, help="use a random subset of this many test images")
-    p.add_argument("--root", help=root_help)
+def _add_config_options(p: argparse.ArgumentParser) -> None:
+    """One option per :class:`~alexnet_edu.config.TrainConfig` field, its help and default from the field.
+
+    Every option's parsed default is ``None`` ("not given"), so that a recipe's values and a resumed
+    run's configuration are overridden only by what the user typed."""
+    from .config import TrainConfig
+
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        shown = f.metadata.get("shown", f.default)
+        kind = {"bool": bool, "Optional[bool]": "both"}.get(str(f.type)) or {"int": int, "float": float}.get(
+            str(f.type).removeprefix("Optional[").removesuffix("]"), str)
+        extra: dict[str, Any] = {key: f.metadata[key] for key in ("choices", "metavar") if key in f.metadata}
+        if kind == "both":
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                           help=f"{f.metadata['help']} (default: {shown})")
+        elif kind is bool and f.default:  # on by default: the option turns it off
+            p.add_argument(f"--no-{f.name.replace('_', '-')}", dest=f.name, action="store_false", default=None,
+                           help=f"{f.metadata['help']} (default: on)")
+        elif kind is bool:
+            p.add_argument(flag, action="store_true", default=None, help=f"{f.metadata['help']} (default: off)")
+        else:
+            p.add_argument(flag, type=kind, default=None, help=f"{f.metadata['help']} (default: {shown})", **extra)
+
+
+def _experiment_commands(commands: Any, root_help: str) -> None:
+    """``figure1``, ``ablation``, ``tencrop``, ``ensemble``: defaults from :data:`alexnet_edu.experiments.DEFAULTS`."""
+    from .experiments import ABLATIONS, DEFAULTS
+
+    helps = {
+        "figure1": "Figure 1: epochs to 25%% training error, ReLU vs tanh, on CIFAR-10",
+        "ablation": "a CIFAR-10 network without and with LRN, overlapping pooling or dropout (lrn-conv-local: the "
+                    "paper's own CIFAR-10 network of cuda-convnet's files; lrn-reading: LRN's α on the plain sum, as "
+                    "§3.3 prints it, against α/n, as Krizhevsky's code reads it)",
+        "tencrop": "the small CIFAR-10 network trained on random crops: centre vs ten patches",
+        "ensemble": "§6: the small CIFAR-10 network trained once per seed, and their softmax averaged: the error of "
+                    "1, 2, … networks",
+    }
+    options = {
+        "lrs": dict(type=_floats, help="learning rates to try, in order (appending rates to a finished record's list "
+                                       "trains only the new ones)"),
+        "max_epochs": dict(type=float, help="epochs at most"),
+        "target": dict(type=float, help="training error to reach"),
+        "seed": dict(type=int, help="the seed"),
+        "crop": dict(type=int, help="patch size (the images are 32×32)"),
+        "lr": dict(type=float, help="learning rate"),
+        "epochs": dict(type=float, help="epochs per run"),
+        "seeds": dict(type=_ints, help="one run per seed (appending seeds to a finished record's list trains only "
+                                       "the new ones)"),
+    }
+    for command, defaults in DEFAULTS.items():
+        p = commands.add_parser(command, help=helps[command])
+        if command == "ablation":
+            p.add_argument("kind", choices=list(ABLATIONS))
+        p.add_argument("--out", required=True, help="JSON record to write (atomically)")
+        for key, value in defaults.items():
+            shown = ",".join(f"{v:g}" for v in value) if isinstance(value, list) else value
+            p.add_argument("--" + key.replace("_", "-"), default=value, **{
+                **options[key], "help": f"{options[key]['help']} (default: {shown})"})
+        p.add_argument("--limit", type=int, help="use a random subset of this many training images (default: all)")
+        if command != "figure1":
+            p.add_argument("--test-limit", type=int, help="use a random subset of this many test images (default: all)")
+        p.add_argument("--root", help=root_help)
+        p.set_defaults(func=_cifar_experiment)
+
+
+def _train_commands(commands: Any, root_help: str) -> None:
+    """``train``, and the commands that read a trained run: ``evaluate`` and ``pictures``."""
+    from .config import RECIPES
+
+    p = commands.add_parser("train", help="train with the paper's recipe (§5) into a run directory, or resume one")
+    p.add_argument("--out", help="run directory for a new run (must not hold a run already; default: none, "
+                   "give it or --resume)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint; its config.json "
+                   "decides everything else (--lr sets a new learning rate; default: a new run)")
+    p.add_argument("--recipe", choices=sorted(RECIPES), help="start from a named configuration: alexnet-2012 "
+                   "(ILSVRC-2012, two-tower network on cuda:0,cuda:1, as in the paper) or alexnet-2012-ddp (the same "
+                   "recipe, one whole network per process, for torchrun); other options override it (default: none, "
+                   "TrainConfig's defaults)")
+    _add_config_options(p)
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training in the processes torchrun starts: torchrun --nproc-per-node N -m "
+                        "alexnet_edu train ... --distributed (--batch-size stays the global batch; default: one process)")
+    p.add_argument("--max-steps", type=int, help="stop (with a checkpoint) after this many steps in this session "
+                   "(default: no limit)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (default: progress bars)")
+    p.set_defaults(func=_train)
+
+    p = commands.add_parser("evaluate", help="evaluate a run's newest checkpoint and write a small JSON record")
+    p.add_argument("run_dir", help="the run directory (from `train --out`)")
+    p.add_argument("--out", required=True, help="JSON record to write (atomically): metrics, errors, confusion "
+                   "matrix, top-5 per validation file; never the weights")
+    p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
+    p.add_argument("--device", help="evaluate here instead of on the run's own device(s), for example cpu")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_evaluate)
+
+    p = commands.add_parser("pictures", help="the small arrays the book's pictures need, from a trained run: conv1 "
+                            "kernels, top-5 predictions and nearest neighbours by file name (Figures 3 and 4)")
+    p.add_argument("run_dir", help="the run directory (from `train --out`), the paper's network")
+    p.add_argument("--out", required=True, help="JSON record to write (NAME.json; the arrays go to NAME.npz)")
+    p.add_argument("--queries-per-class", type=int, default=2, help="validation images shown per class (default: 2)")
+    p.add_argument("--k", type=int, default=6, help="neighbours per query (Figure 4 shows six; default: 6)")
+    p.add_argument("--bank-limit", type=int, help="search a fixed random subset of this many training images")
+    p.add_argument("--device", help="where to run the network (default: the run's own)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_pictures)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -424,118 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_where)
 
     root_help = f"data root (default: ${data.DATA_ENV}, else ./{data.DEFAULT_ROOT})"
-    p = commands.add_parser("figure1", help="Figure 1: epochs to 25%% training error, ReLU vs tanh, on CIFAR-10")
-    p.add_argument("--out", required=True, help="JSON record to write (atomically)")
-    p.add_argument("--lrs", type=_floats, default=[0.003, 0.01, 0.001, 0.0003],
-                   help="learning rates to try, in order (appending rates to a finished record's list trains only "
-                        "the new ones)")
-    p.add_argument("--max-epochs", type=float, default=40.0)
-    p.add_argument("--target", type=float, default=0.25, help="training error to reach")
-    p.add_argument("--limit", type=int, help="use a random subset of this many training images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--root", help=root_help)
-    p.set_defaults(func=_figure1)
+    _experiment_commands(commands, root_help)
+    _train_commands(commands, root_help)
+    _book_commands(commands)
+    return parser
 
-    p = commands.add_parser("ablation", help="a CIFAR-10 network without and with LRN, overlapping pooling or "
-                            "dropout (lrn-conv-local: the paper's own CIFAR-10 network of cuda-convnet's files; "
-                            "lrn-reading: LRN's α on the plain sum, as §3.3 prints it, against α/n, as "
-                            "Krizhevsky's code reads it)")
-    p.add_argument("kind", choices=["lrn", "pooling", "dropout", "lrn-conv-local", "lrn-reading"])
-    _seeded_runs(p, lr=0.003, root_help=root_help)
-    p.set_defaults(func=_ablation)
 
-    p = commands.add_parser("tencrop", help="the small CIFAR-10 network trained on random crops: centre vs ten patches")
-    p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
-    _seeded_runs(p, lr=0.001, root_help=root_help)
-    p.set_defaults(func=_tencrop)
-
-    p = commands.add_parser("ensemble", help="§6: the small CIFAR-10 network trained once per seed, and their "
-                            "softmax averaged: the error of 1, 2, … networks")
-    p.add_argument("--crop", type=int, default=28, help="patch size (the images are 32×32)")
-    _seeded_runs(p, lr=0.001, root_help=root_help)
-    p.set_defaults(func=_ensemble, seeds=[0, 1, 2, 3, 4])
-
-    from .train import INITS, MODELS, RECIPES, SIZES, VAL_SPLIT, TrainConfig
-
-    d = TrainConfig()
-    p = commands.add_parser("train", help="train with the paper's recipe (§5) into a run directory, or resume one")
-    p.add_argument("--out", help="run directory for a new run (must not hold a run already)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its newest checkpoint; its config.json "
-                   "decides everything else (--lr sets a new learning rate)")
-    p.add_argument("--dataset", choices=sorted(VAL_SPLIT), help=f"default {d.dataset}")
-    p.add_argument("--model", choices=MODELS, help=f"default {d.model} (the paper's network)")
-    p.add_argument("--root", help=root_help)
-    p.add_argument("--epochs", type=int, help=f"default {d.epochs} (§5: roughly 90 cycles)")
-    p.add_argument("--batch-size", type=int, help=f"default {d.batch_size}")
-    p.add_argument("--lr", type=float, help=f"initial learning rate ε, default {d.lr}")
-    p.add_argument("--momentum", type=float, help=f"default {d.momentum}")
-    p.add_argument("--weight-decay", type=float, help=f"default {d.weight_decay} (weights only, not biases)")
-    p.add_argument("--lr-drops", type=int, help=f"divide ε by 10 at most this many times, default {d.lr_drops}")
-    p.add_argument("--lr-patience", type=int, help=f"epochs without a better validation error before a drop, "
-                   f"default {d.lr_patience}")
-    p.add_argument("--init", choices=INITS, help=f"default {d.init}: N(0, 0.01), biases 1 (§5)")
-    p.add_argument("--lrn-convention", choices=["paper", "cuda-convnet2"], help=f"default {d.lrn_convention}: LRN's "
-                   "α on the plain sum, as §3.3 prints it; cuda-convnet2: α/n, as Krizhevsky's code computes it")
-    p.add_argument("--dropout-convention", choices=["inverted", "paper"], help=f"default {d.dropout_convention}: "
-                   "torch.nn.Dropout (kept outputs ×2 in training); paper: outputs ×0.5 at test time (§4.2)")
-    p.add_argument("--pca", choices=["dataset", "imagenet", "off"], help="colour augmentation: the training set's "
-                   "own PCA (default), fb.resnet.torch's ImageNet constants, or none")
-    p.add_argument("--pca-scale", choices=["eigval", "stddev"], help="λ as the paper writes (default) or √λ as "
-                   "Krizhevsky's code")
-    p.add_argument("--resize", type=int, help="shorter side before the crops (default: the model's, " +
-                   ", ".join(f"{m} {r}" for m, (r, _) in SIZES.items()) + ")")
-    p.add_argument("--crop", type=int, help="training and test patch size (default: the model's, " +
-                   ", ".join(f"{m} {c}" for m, (_, c) in SIZES.items()) + ")")
-    p.add_argument("--train-limit", type=int, help="train on a fixed random subset of this many images")
-    p.add_argument("--val-limit", type=int, help="validate on a fixed random subset of this many images")
-    p.add_argument("--stats-limit", type=int, help="images behind the mean image and PCA (default: all)")
-    p.add_argument("--no-verify", dest="verify", action="store_false", default=None,
-                   help="accept splits with another number of images than the official one (a partial copy)")
-    p.add_argument("--workers", type=int, help=f"DataLoader worker processes, default {d.workers}")
-    p.add_argument("--seed", type=int, help=f"default {d.seed}")
-    p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda if available)")
-    p.add_argument("--devices", help="--model two-tower only: one device per column, as in 2012: cuda:0,cuda:1")
-    p.add_argument("--distributed", action="store_true",
-                   help="data-parallel training in the processes torchrun starts: torchrun --nproc-per-node N -m "
-                        "alexnet_edu train ... --distributed (--batch-size stays the global batch)")
-    p.add_argument("--recipe", choices=sorted(RECIPES), help="start from a named configuration: alexnet-2012 (ILSVRC-2012, "
-                   "two-tower network on cuda:0,cuda:1, as in the paper) or alexnet-2012-ddp (the same recipe, one "
-                   "whole network per process, for torchrun); other options override it")
-    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
-                   help="mixed precision (default: on for CUDA, off on CPU)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="float32 (default), or float64 to compare two "
-                   "ways of training exactly (two processes against one, say): rounding then stays near 1e-16")
-    p.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
-    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
-    p.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: epoch ends only)")
-    p.add_argument("--keep-checkpoints", type=int, help=f"newest checkpoints to keep, default {d.keep_checkpoints}")
-    p.add_argument("--tensorboard", action="store_true", default=None, help="also write TensorBoard logs")
-    p.add_argument("--init-from", metavar="CHECKPOINT", help="start a new run from the weights of a checkpoint (of the "
-                   "same network; its optimizer state and epoch count are not taken)")
-    p.add_argument("--max-steps", type=int, help="stop (with a checkpoint) after this many steps in this session")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_train)
-
-    p = commands.add_parser("evaluate", help="evaluate a run's newest checkpoint and write a small JSON record")
-    p.add_argument("run_dir", help="the run directory (from `train --out`)")
-    p.add_argument("--out", required=True, help="JSON record to write (atomically): metrics, errors, confusion "
-                   "matrix, top-5 per validation file; never the weights")
-    p.add_argument("--no-ten-crop", action="store_true", help="skip the ten-patch evaluation (ten times the work)")
-    p.add_argument("--device", help="evaluate here instead of on the run's own device(s), for example cpu")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_evaluate)
-
-    p = commands.add_parser("pictures", help="the small arrays the book's pictures need, from a trained run: conv1 "
-                            "kernels, top-5 predictions and nearest neighbours by file name (Figures 3 and 4)")
-    p.add_argument("run_dir", help="the run directory (from `train --out`), the paper's network")
-    p.add_argument("--out", required=True, help="JSON record to write (NAME.json; the arrays go to NAME.npz)")
-    p.add_argument("--queries-per-class", type=int, default=2, help="validation images shown per class")
-    p.add_argument("--k", type=int, default=6, help="neighbours per query (Figure 4 shows six)")
-    p.add_argument("--bank-limit", type=int, help="search a fixed random subset of this many training images")
-    p.add_argument("--device", help="where to run the network (default: the run's own)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_pictures)
-
+def _book_commands(commands: Any) -> None:
+    """The commands that write the book's generated pages and notebooks, and grade submissions."""
     p = commands.add_parser("scoreboard", help="grade every claim of the paper the book tests from the stored "
                             "records, as the book's scoreboard page (markdown)")
     p.add_argument("--out", help="write the page here (atomically), e.g. book/50_scoreboard.md; default: print it")
@@ -565,7 +524,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the grades here as CSV (atomically); default: print them")
     p.add_argument("--timeout", type=float, default=300, help="seconds allowed for each notebook (default 300)")
     p.set_defaults(func=_grade)
-    return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

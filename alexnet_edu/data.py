@@ -29,8 +29,9 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Optional, Union
+from typing import Callable, Iterable, NamedTuple, Optional, Union
 
+import torch
 from torch.utils.data import Dataset
 from torchvision.datasets import ImageFolder
 from torchvision.datasets.folder import IMG_EXTENSIONS, has_file_allowed_extension
@@ -738,3 +739,88 @@ def read_rgb(path: PathLike):
     if mode != "RGB" or (named is not None and fmt != named):
         return image, READ_CONVERTED, f"{fmt} {mode}"
     return image, READ_OK, ""
+
+
+# --- images for training: seeded per image, robust to bad files ----------------------------------
+
+
+def mix_seed(*numbers: int) -> int:
+    """A seed from several integers (seed, epoch, image): different tuples give unrelated seeds."""
+    h = 0x9E3779B97F4A7C15
+    for n in numbers:
+        h = (h ^ (n + 0x9E3779B97F4A7C15 + (h << 6) + (h >> 2))) & 0xFFFFFFFFFFFFFFFF
+    return h & 0x7FFFFFFFFFFFFFFF
+
+
+def random_subset(count: int, limit: Optional[int], seed: int, shuffled: bool = False) -> list[int]:
+    """The indices of a fixed random subset of ``limit`` of ``count`` items (all of them when ``limit``
+    is ``None`` or not smaller), in ascending order, or with ``shuffled`` in the random order drawn.
+    The same ``seed`` gives the same subset: every part of the package that trains or measures on a
+    subset draws it here."""
+    if limit is not None and limit <= 0:
+        raise ValueError(f"a limit must be a positive number of images, got {limit}")
+    if not shuffled and (limit is None or limit >= count):
+        return list(range(count))
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed)).tolist()[:limit]
+    return order if shuffled else sorted(order)
+
+
+class Batch(NamedTuple):
+    """A batch of :class:`TrainImages`: the readable images stacked (``None`` when there are none),
+    their labels, the dataset indices of the files that were skipped or converted, and of the images
+    in ``images``, in order."""
+
+    images: Optional[torch.Tensor]
+    labels: Optional[torch.Tensor]
+    skipped: list[int]
+    converted: list[int]
+    indices: list[int]
+
+
+class TrainImages(Dataset):
+    """``(input, label, index, status)`` for every image of a list of files, robust to bad files.
+
+    Each image's random augmentation is drawn from a generator seeded by (seed, epoch, index), so
+    it is the same whichever worker process reads the image and whenever: that is what makes a
+    resumed run identical to an uninterrupted one. Bad files come back with ``input=None`` and a
+    status (:func:`read_rgb`), and :func:`collate` leaves them out of the batch.
+    """
+
+    def __init__(self, samples: list[tuple[str, int]], transform: Callable, seed: int) -> None:
+        self.samples, self.transform, self.seed, self.epoch = list(samples), transform, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        path, label = self.samples[index]
+        image, status, _ = read_rgb(path)
+        if image is None:
+            return None, label, index, status
+        with torch.random.fork_rng(devices=[]):  # leave the caller's generator (dropout's) alone
+            torch.manual_seed(mix_seed(self.seed, self.epoch, index))
+            x = self.transform(image)
+        return x, label, index, status
+
+
+def collate(items: list) -> Batch:
+    """Stack the readable images of :class:`TrainImages` items; report the skipped and converted ones."""
+    good = [item for item in items if item[0] is not None]
+    return Batch(torch.stack([item[0] for item in good]) if good else None,
+                 torch.tensor([item[1] for item in good], dtype=torch.int64) if good else None,
+                 [item[2] for item in items if item[3] == READ_SKIPPED],
+                 [item[2] for item in items if item[3] == READ_CONVERTED],
+                 [item[2] for item in good])
+
+
+def readable(loader: Iterable[Batch], seen: Optional[dict[str, list[int]]] = None):
+    """The ``(images, labels)`` of a loader of :func:`collate` batches, leaving out batches without a
+    readable image; the dataset indices of the skipped, converted and used images are appended to
+    ``seen["skipped"]``, ``seen["converted"]`` and ``seen["indices"]`` when those lists are given."""
+    seen = seen if seen is not None else {}
+    for batch in loader:
+        for key in ("skipped", "converted", "indices"):
+            if key in seen:
+                seen[key] += getattr(batch, key)
+        if batch.images is not None:
+            yield batch.images, batch.labels

@@ -167,7 +167,7 @@ def write_student_notebooks(book: Path, out: Path, keep_outputs: bool = False) -
     """Write the student edition of every chapter in ``book`` to ``out`` (same file names)."""
     import nbformat
 
-    from .provenance import write_atomic
+    from .runs import write_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -308,8 +308,6 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
     import nbformat
     import yaml
 
-    from .runtime import CHAPTER_DATA, DATASET_NAMES, chapter_costs, duration
-
     repo = yaml.safe_load((root / "_config.yml").read_text())["repository"]
     github = repo["url"].removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{github}/blob/{repo['branch']}/{notebooks}"
@@ -373,22 +371,31 @@ def instructors_page(root: Path, notebooks: str = "student") -> str:
     ]
     details = []
     for path, nb in chapters.items():
-        title, bullets = _chapter_summary(nb)
-        data = ", ".join(DATASET_NAMES[n] for n in CHAPTER_DATA[path.stem]) or "none"
-        costs = chapter_costs(path.stem)
-        blocks = exercise_blocks(nb)
-        exercises = {e.label: e for e in chapter_exercises(path.stem)}
-        checked = sum(exercises[b.label].auto for b in blocks)
-        words = sum((not exercises[b.label].auto) or has_rubric(nb, b) for b in blocks)
-        lines.append(f"| {{doc}}`{path.stem}` | {data} | {duration(costs['quick_cpu_s'])} | "
-                     f"{duration(costs['full_cpu_s'])} | {len(blocks)} ({checked} / {words}) | "
-                     f"[Colab]({colab}/{path.name}) |")
-        details += ["", f"### {title}", "", f"**Prerequisites.** {link_chapters(PREREQUISITES[path.stem], pages)}", "",
-                    "**Students learn to:**", ""]
-        details += [f"- {b}" for b in bullets]
-        details += ["", "| Exercise | Label | Graded by |", "| --- | --- | --- |"]
-        for b in blocks:
-            e = exercises[b.label]
-            how = ("checker" + (" + rubric" if has_rubric(nb, b) else "")) if e.auto else "rubric"
-            details.append(f"| {_exercise_title(nb, b)} | `{b.label}` | {how} |")
+        row, section = _chapter_entry(path, nb, colab, pages)
+        lines.append(row)
+        details += section
     return "\n".join(lines + details) + "\n"
+
+
+def _chapter_entry(path: Path, nb: Any, colab: str, pages: dict[str, str]) -> tuple[str, list[str]]:
+    """A chapter's row of the instructors' table, and its section: prerequisites, aims, exercises."""
+    from .runtime import CHAPTER_DATA, DATASET_NAMES, chapter_costs, duration
+
+    title, bullets = _chapter_summary(nb)
+    data = ", ".join(DATASET_NAMES[n] for n in CHAPTER_DATA[path.stem]) or "none"
+    costs = chapter_costs(path.stem)
+    blocks = exercise_blocks(nb)
+    exercises = {e.label: e for e in chapter_exercises(path.stem)}
+    checked = sum(exercises[b.label].auto for b in blocks)
+    words = sum((not exercises[b.label].auto) or has_rubric(nb, b) for b in blocks)
+    row = (f"| {{doc}}`{path.stem}` | {data} | {duration(costs['quick_cpu_s'])} | {duration(costs['full_cpu_s'])} | "
+           f"{len(blocks)} ({checked} / {words}) | [Colab]({colab}/{path.name}) |")
+    section = ["", f"### {title}", "", f"**Prerequisites.** {link_chapters(PREREQUISITES[path.stem], pages)}", "",
+               "**Students learn to:**", ""]
+    section += [f"- {b}" for b in bullets]
+    section += ["", "| Exercise | Label | Graded by |", "| --- | --- | --- |"]
+    for b in blocks:
+        e = exercises[b.label]
+        how = ("checker" + (" + rubric" if has_rubric(nb, b) else "")) if e.auto else "rubric"
+        section.append(f"| {_exercise_title(nb, b)} | `{b.label}` | {how} |")
+    return row, section

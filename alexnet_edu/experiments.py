@@ -19,7 +19,7 @@ testing (§4.1) at a scale a laptop affords.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -28,141 +28,25 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import load_dataset
-from .layers import LRN_CONVENTIONS, LocallyConnected2d, LocalResponseNorm
-from .paper import BATCH_SIZE, DROPOUT_P, INIT_STD, MOMENTUM, POOL_KERNEL, POOL_STRIDE, TEST_PATCHES
+from .data import load_dataset, random_subset
+from .metrics import evaluate, topk_correct
+from .model import CIFAR_SIDE, CONV_LOCAL_CROP, SmallNetConfig, build_small
+from .paper import BATCH_SIZE, DROPOUT_P, MOMENTUM, TEST_PATCHES
+from .runs import write_atomic
+from .transforms import ten_crop
 
-CIFAR_SIDE = 32
 TICKS_PER_EPOCH = 10  # training error is recorded ten times per epoch
 DROPOUT_HIDDEN = 1024  # width of the two hidden layers of the dropout ablation (the paper's: 4096)
-CONV_LOCAL_CROP = 24  # cuda-convnet's cropped CIFAR provider: 32 − 2 × crop-border 4 (convnet.py, line 180)
 
-
-@dataclass(frozen=True)
-class SmallNetConfig:
-    """The four-layer network: conv 32@5×5 → pool → conv 32@5×5 → pool → conv 64@5×5 → pool → fc 10;
-    or, with ``network="conv-local"``, the paper's CIFAR-10 network of cuda-convnet's example files
-    (:class:`ConvLocalNet`, on 24×24 crops)."""
-
-    activation: str = "relu"  # "relu" or "tanh"
-    lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two nonlinearities
-    pool_kernel: int = POOL_KERNEL  # z
-    pool_stride: int = POOL_STRIDE  # s
-    hidden: int = 0  # > 0: two hidden fully connected layers of this width before the classifier, as fc6/fc7
-    dropout: float = 0.0  # dropout on the hidden layers' outputs (needs hidden > 0), as on fc6 and fc7
-    crop: int = 0  # > 0: train on random crop×crop patches and their reflections, test on the centre patch
-    network: str = "small"  # "small" (SmallConvNet) or "conv-local" (ConvLocalNet)
-    # how the small network's LRN reads α (layers.LRN_CONVENTIONS): "paper" puts it on the plain sum of
-    # squares, "cuda-convnet2" divides it by n first, as Krizhevsky's ImageNet files do. New fields go
-    # last, as fields go by position.
-    lrn_convention: str = "paper"
-
-    def __post_init__(self) -> None:
-        if self.network not in ("small", "conv-local"):
-            raise ValueError(f"network must be 'small' or 'conv-local', got {self.network!r}")
-        if self.network == "conv-local" and (self.activation, self.pool_kernel, self.pool_stride, self.hidden,
-                                             self.crop, self.lrn_convention) != (
-                                                 "relu", POOL_KERNEL, POOL_STRIDE, 0, CONV_LOCAL_CROP, "paper"):
-            raise ValueError(f"the conv-local network is fixed by its files: ReLU, 3/2 pooling, no hidden layers, "
-                             f"crop={CONV_LOCAL_CROP}, cuda-convnet's LRN (lrn_convention left at its default); "
-                             f"only lrn can change")
-        if self.activation not in ("relu", "tanh"):
-            raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
-        if self.lrn_convention not in LRN_CONVENTIONS:
-            raise ValueError(f"unknown LRN convention {self.lrn_convention!r}: choose one of "
-                             f"{', '.join(LRN_CONVENTIONS)}")
-        if self.dropout and not self.hidden:
-            raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
-        if not 0 <= self.crop <= CIFAR_SIDE:
-            raise ValueError(f"crop must be between 1 and {CIFAR_SIDE} (0: no cropping), got {self.crop}")
-
-
-class SmallConvNet(nn.Module):
-    """Three conv layers and a classifier on 32×32 images; max-pooling in ceil mode; the paper's
-    N(0, 0.01) initialisation; optional LRN after the first two nonlinearities, as in AlexNet.
-
-    Ceil mode keeps the maps at 16, 8 and 4 pixels for both z=3, s=2 and z=s=2, so the two pooling
-    schemes are compared on networks with the same number of parameters.
-    """
-
-    def __init__(self, config: SmallNetConfig = SmallNetConfig(), num_classes: int = 10) -> None:
-        super().__init__()
-        self.config = config
-        act = nn.ReLU if config.activation == "relu" else nn.Tanh
-        pool = lambda: nn.MaxPool2d(config.pool_kernel, config.pool_stride, ceil_mode=True)  # noqa: E731
-        norm = lambda: LocalResponseNorm(convention=config.lrn_convention) if config.lrn else nn.Identity()  # noqa: E731
-        # the 2012 network's order: conv → nonlinearity → LRN → pool (§3.5)
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 5, padding=2), act(), norm(), pool(),
-            nn.Conv2d(32, 32, 5, padding=2), act(), norm(), pool(),
-            nn.Conv2d(32, 64, 5, padding=2), act(), pool(),
-        )
-        with torch.no_grad():
-            side = config.crop or CIFAR_SIDE
-            flat = self.features(torch.zeros(1, 3, side, side)).numel()
-        if config.hidden:  # fc6 → ReLU → dropout → fc7 → ReLU → dropout → fc8, as in the paper's network
-            self.classifier = nn.Sequential(
-                nn.Linear(flat, config.hidden), act(), nn.Dropout(config.dropout),
-                nn.Linear(config.hidden, config.hidden), act(), nn.Dropout(config.dropout),
-                nn.Linear(config.hidden, num_classes),
-            )
-        else:
-            self.classifier = nn.Linear(flat, num_classes)
-        # §5: "We initialized the weights in each layer from a zero-mean Gaussian distribution with
-        # standard deviation 0.01"; biases 0 (the paper's biases of 1 are for AlexNet's own layers).
-        for module in self.modules():
-            if isinstance(module, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(module.weight, std=INIT_STD)
-                nn.init.zeros_(module.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(x), 1))
-
-
-class ConvLocalNet(nn.Module):
-    """The paper's CIFAR-10 network: "a four-layer CNN achieved a 13% test error rate without
-    normalization and 11% with normalization" (§3.3), which its footnote says "is specified precisely
-    by the code and parameter files" of cuda-convnet.
-
-    Built from ``example-layers/layers-conv-local-11pct.cfg`` (the 2012 cuda-convnet, as kept at
-    dnouri/cuda-convnet 6627f67): conv1 64@5×5 pad 2 → ReLU → max-pool 3/2 → rnorm1 → conv2 64@5×5
-    pad 2 → ReLU → rnorm2 → max-pool 3/2 → local3 64@3×3 pad 1 → ReLU → local4 32@3×3 pad 1 → ReLU →
-    fc10, on 24×24 crops. The norm layers are ``cmrnorm`` over 9 maps with ``scale=0.001``,
-    ``pow=0.75`` (``layer-params-conv-local-11pct.cfg``), which cuda-convnet computes as
-    a / (1 + (0.001/9) Σ a²)^0.75: ``LocalResponseNorm(9, 1e-3, 0.75, 1.0, convention="cuda-convnet")``.
-    Note the file's order: rnorm1 *after* pool1, rnorm2 *before* pool2. ``lrn=False`` removes both
-    norm layers and keeps everything else (the 13% file also narrows local3 to 32 maps; this network
-    does not, so that the two differ in the norm layers only). Weights start as the files' ``initW``
-    say (standard deviations 1e-4, 0.01, 0.04, 0.04, 0.01), biases 0; local layers have one bias per
-    map and position, as in cuda-convnet.
-    """
-
-    def __init__(self, lrn: bool = True, num_classes: int = 10) -> None:
-        super().__init__()
-        self.lrn = lrn
-        norm = (lambda: LocalResponseNorm(9, 1e-3, 0.75, 1.0, convention="cuda-convnet")) if lrn else nn.Identity
-        pool = lambda: nn.MaxPool2d(POOL_KERNEL, POOL_STRIDE, ceil_mode=True)  # noqa: E731 (cuda-convnet rounds up)
-        self.conv1, self.pool1, self.rnorm1 = nn.Conv2d(3, 64, 5, padding=2), pool(), norm()
-        self.conv2, self.rnorm2, self.pool2 = nn.Conv2d(64, 64, 5, padding=2), norm(), pool()
-        side = math.ceil((math.ceil((CONV_LOCAL_CROP - POOL_KERNEL) / POOL_STRIDE) + 1 - POOL_KERNEL) / POOL_STRIDE) + 1
-        self.local3 = LocallyConnected2d(64, 64, side, 3, padding=1)
-        self.local4 = LocallyConnected2d(64, 32, side, 3, padding=1)
-        self.fc10 = nn.Linear(32 * side * side, num_classes)
-        for layer, std in ((self.conv1, 1e-4), (self.conv2, 0.01), (self.local3, 0.04), (self.local4, 0.04),
-                           (self.fc10, 0.01)):
-            nn.init.normal_(layer.weight, std=std)
-            nn.init.zeros_(layer.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.rnorm1(self.pool1(F.relu(self.conv1(x))))
-        x = self.pool2(self.rnorm2(F.relu(self.conv2(x))))
-        x = F.relu(self.local4(F.relu(self.local3(x))))
-        return self.fc10(torch.flatten(x, 1))
-
-
-def build_small(config: SmallNetConfig, num_classes: int = 10) -> nn.Module:
-    """The network a :class:`SmallNetConfig` names."""
-    return ConvLocalNet(config.lrn, num_classes) if config.network == "conv-local" else SmallConvNet(config, num_classes)
+# The settings of the experiments' commands when none are given (``python -m alexnet_edu figure1``,
+# ``ablation KIND``, ``tencrop``, ``ensemble``): the command line's defaults, and what a chapter's
+# reduced demonstration uses to stay the experiment of its record.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "figure1": {"lrs": [0.003, 0.01, 0.001, 0.0003], "max_epochs": 40.0, "target": 0.25, "seed": 0},
+    "ablation": {"lr": 0.003, "epochs": 10.0, "seeds": [0, 1]},
+    "tencrop": {"crop": 28, "lr": 0.001, "epochs": 10.0, "seeds": [0, 1]},
+    "ensemble": {"crop": 28, "lr": 0.001, "epochs": 10.0, "seeds": [0, 1, 2, 3, 4]},
+}
 
 
 def load_cifar_tensors(
@@ -173,12 +57,10 @@ def load_cifar_tensors(
     ``limit`` keeps a random subset of that many images (the same subset for the same seed).
     """
     dataset = load_dataset("cifar10", split, root=root)
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
-    if limit is not None:
-        order = order[:limit]
+    order = random_subset(len(dataset), limit, seed, shuffled=True)
     images = torch.empty(len(order), 3, CIFAR_SIDE, CIFAR_SIDE, dtype=torch.uint8)
     labels = torch.empty(len(order), dtype=torch.int64)
-    for i, index in enumerate(tqdm(order.tolist(), desc=f"decoding CIFAR-10 {split}", leave=False, disable=not progress)):
+    for i, index in enumerate(tqdm(order, desc=f"decoding CIFAR-10 {split}", leave=False, disable=not progress)):
         image, label = dataset[index]
         images[i] = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)
         labels[i] = label
@@ -263,8 +145,8 @@ def train_small(
         if test is not None and (step % batches_per_epoch == 0 or step >= total_batches or reached is not None):
             seen_train = (images[:len(test[1])], labels[:len(test[1])])
             epochs.append({"epoch": round(step / batches_per_epoch, 4),
-                           "test_error": evaluate(model, test, mean, crop=config.crop),
-                           "train_error_eval": evaluate(model, seen_train, mean, crop=config.crop)})
+                           "test_error": test_error(model, test, mean, crop=config.crop),
+                           "train_error_eval": test_error(model, seen_train, mean, crop=config.crop)})
     bar.close()
     return {"config": asdict(config), "lr": lr, "seed": seed, "train_images": n, "ticks": ticks,
             "epochs": epochs, "epochs_to_target": reached, "model": model}
@@ -286,57 +168,70 @@ def _centre(images: torch.Tensor, size: int) -> torch.Tensor:
     return images[..., top:top + size, left:left + size]
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int = 0) -> float:
+def _batches(data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int = 0, views: bool = False,
+             size: int = 1000):
+    """``data`` as (inputs, labels) batches for :func:`alexnet_edu.metrics.evaluate`: the pixels minus
+    the training mean, each image's centre ``crop`` patch, or with ``views`` its ten patches."""
+    images, labels = data
+    for start in range(0, len(labels), size):
+        inputs = preprocess(images[start:start + size], mean)
+        if views:
+            inputs = ten_crop(inputs, crop)  # (n, 10, 3, crop, crop)
+        elif crop:
+            inputs = _centre(inputs, crop)
+        yield inputs, labels[start:start + size]
+
+
+def test_error(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int = 0) -> float:
     """Top-1 error of ``model`` on ``data`` (images normalised with the training mean); with
     ``crop``, on the centre patch of that size."""
-    model.eval()
-    images, labels = data
-    wrong = 0
-    for start in range(0, len(labels), 1000):
-        inputs = preprocess(images[start:start + 1000], mean)
-        logits = model(_centre(inputs, crop) if crop else inputs)
-        wrong += (logits.argmax(1) != labels[start:start + 1000]).sum().item()
-    return wrong / len(labels)
+    return evaluate(model, _batches(data, mean, crop), ks=(1,), progress=False)["top1"]
 
 
-@torch.no_grad()
 def view_errors(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor, crop: int,
                 ks: Sequence[int] = (1, 5)) -> dict[str, Any]:
     """Test errors of a model trained on ``crop`` patches, for each of the paper's ten views
     (:func:`alexnet_edu.transforms.ten_crop` order) alone, for the centre patch, and for the
     softmax averaged over all ten (§4.1). Returns ``{"views": {k: [10 errors]}, "centre": {k: e},
     "ten": {k: e}}`` with k as "top1", "top5"."""
-    from .metrics import topk_correct
-    from .transforms import ten_crop
-
-    model.eval()
-    images, labels = data
-    # count correct answers in integers, so that the errors are exact fractions of the test set
-    views = {k: [0] * TEST_PATCHES for k in ks}
-    ten = {k: 0 for k in ks}
-    with torch.no_grad():
-        for start in range(0, len(labels), 500):
-            patches = ten_crop(preprocess(images[start:start + 500], mean), crop)  # (n, 10, 3, crop, crop)
-            target = labels[start:start + 500]
-            probs = model(patches.flatten(0, 1)).softmax(1).view(len(target), TEST_PATCHES, -1)
-            for k in ks:
-                for v in range(TEST_PATCHES):
-                    views[k][v] += int(topk_correct(probs[:, v], target, k).sum())
-                ten[k] += int(topk_correct(probs.mean(1), target, k).sum())
-    n = len(labels)
+    result = evaluate(model, _batches(data, mean, crop, views=True, size=500), ks=tuple(ks), keep=True,
+                      progress=False)
+    probs, target = result["view_probabilities"], result["targets"]
+    n = len(target)
+    # count right answers in integers, so that the errors are exact fractions of the test set
+    views = {k: [(n - int(topk_correct(probs[:, v], target, k).sum())) / n for v in range(TEST_PATCHES)] for k in ks}
     return {
-        "views": {f"top{k}": [(n - c) / n for c in views[k]] for k in ks},
-        "centre": {f"top{k}": (n - views[k][4]) / n for k in ks},  # the fifth view is the centre
-        "ten": {f"top{k}": (n - ten[k]) / n for k in ks},
+        "views": {f"top{k}": views[k] for k in ks},
+        "centre": {f"top{k}": views[k][4] for k in ks},  # the fifth view is the centre
+        "ten": {f"top{k}": result[f"top{k}"] for k in ks},
     }
+
+
+def seeded_runs(configs: Sequence[SmallNetConfig], seeds: Sequence[int], make_run: Callable[[SmallNetConfig, int], dict],
+                header: dict[str, Any], previous: Optional[Sequence[dict]] = None,
+                on_run: Optional[Callable[[dict], None]] = None,
+                reuse: Callable[[dict, int], bool] = lambda run, seed: True) -> list[dict]:
+    """One run of every config for every seed (seed by seed): a finished run of ``previous`` with the
+    same settings is reused (unless ``reuse(run, seed)`` refuses it), else ``make_run(config, seed)``
+    trains it. After every run, ``on_run({**header, "runs": runs so far})``, so that the caller can
+    save the partial record and an interruption loses no finished run."""
+    runs = []
+    for seed in seeds:
+        for config in configs:
+            run = _done(previous, seed=seed, **asdict(config))
+            if run is None or not reuse(run, seed):
+                run = make_run(config, seed)
+            runs.append(run)
+            if on_run is not None:
+                on_run({**header, "runs": runs})
+    return runs
 
 
 def multiview(
     train: tuple[torch.Tensor, torch.Tensor],
     test: tuple[torch.Tensor, torch.Tensor],
     *,
-    crop: int = 28,
+    crop: int = DEFAULTS["tencrop"]["crop"],
     lr: float,
     epochs: float,
     seeds: Sequence[int] = (0,),
@@ -349,18 +244,15 @@ def multiview(
     with the softmax averaged over the paper's ten views. (cuda-convnet's ``CroppedCIFARDataProvider``
     does the same: it crops 32 − 2·``crop_border`` pixels, and its multiview test uses
     ``num_views = 5*2`` patches, five positions and their reflections.)"""
-    config = SmallNetConfig(crop=crop)
-    runs = []
-    for seed in seeds:
-        run = _done(previous, seed=seed, **asdict(config))
-        if run is None:
-            run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
-            model = run.pop("model")
-            run["test"] = view_errors(model, test, train[0].float().mean(0), crop)
-        runs.append(run)
-        if on_run is not None:
-            on_run({"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs})
-    return {"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs}
+    mean = train[0].float().mean(0)
+
+    def make_run(config: SmallNetConfig, seed: int) -> dict:
+        run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+        run["test"] = view_errors(run.pop("model"), test, mean, crop)
+        return run
+
+    header = {"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds)}
+    return {**header, "runs": seeded_runs([SmallNetConfig(crop=crop)], seeds, make_run, header, previous, on_run)}
 
 
 def _done(previous: Optional[Sequence[dict]], **key: Any) -> Optional[dict]:
@@ -447,33 +339,23 @@ def ablation(
     ``on_run`` work as in :func:`figure1`."""
     if kind not in ABLATIONS:
         raise ValueError(f"unknown ablation {kind!r}: choose one of {', '.join(ABLATIONS)}")
-    runs = []
-    for seed in seeds:
-        for config in ABLATIONS[kind]:
-            run = _done(previous, seed=seed, **asdict(config))
-            if run is None:
-                run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
-                run["parameters"] = sum(p.numel() for p in run.pop("model").parameters())
-            runs.append(run)
-            if on_run is not None:
-                on_run({"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs})
-    return {"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs}
+
+    def make_run(config: SmallNetConfig, seed: int) -> dict:
+        run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+        run["parameters"] = sum(p.numel() for p in run.pop("model").parameters())
+        return run
+
+    header = {"kind": kind, "lr": lr, "epochs": epochs, "seeds": list(seeds)}
+    return {**header, "runs": seeded_runs(ABLATIONS[kind], seeds, make_run, header, previous, on_run)}
 
 
 # --- ensembles (§6) ----------------------------------------------------------------------------
 
 
-@torch.no_grad()
 def test_probabilities(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], mean: torch.Tensor,
                        crop: int = 0) -> torch.Tensor:
     """The softmax (N, C) of ``model`` for every image of ``data`` (its centre ``crop`` patch)."""
-    model.eval()
-    images, _ = data
-    out = []
-    for start in range(0, len(images), 1000):
-        inputs = preprocess(images[start:start + 1000], mean)
-        out.append(model(_centre(inputs, crop) if crop else inputs).softmax(1))
-    return torch.cat(out)
+    return evaluate(model, _batches(data, mean, crop), keep=True, progress=False)["probabilities"]
 
 
 def ensemble_errors(probabilities: Sequence[torch.Tensor], labels: torch.Tensor,
@@ -482,8 +364,6 @@ def ensemble_errors(probabilities: Sequence[torch.Tensor], labels: torch.Tensor,
     over every choice of n of the networks, the mean, lowest and highest top-k error, and the error
     of the first n (the order in which they were trained)."""
     from itertools import combinations
-
-    from .metrics import topk_correct
 
     members = torch.stack(list(probabilities))  # (M, N, C)
     n_images = len(labels)
@@ -507,10 +387,10 @@ def ensemble(
     train: tuple[torch.Tensor, torch.Tensor],
     test: tuple[torch.Tensor, torch.Tensor],
     *,
-    crop: int = 28,
+    crop: int = DEFAULTS["ensemble"]["crop"],
     lr: float,
     epochs: float,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    seeds: Sequence[int] = tuple(DEFAULTS["ensemble"]["seeds"]),
     store: Any,
     progress: bool = True,
     previous: Optional[Sequence[dict]] = None,
@@ -524,27 +404,21 @@ def ensemble(
     record: it is 10,000 × 10 numbers), so an interrupted or extended run trains only what is missing."""
     from pathlib import Path
 
-    config = SmallNetConfig(crop=crop)
-    store = Path(store)
-    store.mkdir(parents=True, exist_ok=True)
     key = f"crop{crop}-lr{lr:g}-ep{epochs:g}-n{len(train[1])}-t{len(test[1])}"
     mean = train[0].float().mean(0)
-    runs, probabilities = [], []
-    for seed in seeds:
-        path = store / f"ensemble-{key}-seed{seed}.pt"
-        run = _done(previous, seed=seed, **asdict(config))
-        if run is not None and path.is_file():
-            probs = torch.load(path, weights_only=True)
-        else:
-            run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
-            probs = test_probabilities(run.pop("model"), test, mean, crop)
-            tmp = path.with_name(f".{path.name}.tmp")
-            torch.save(probs, tmp)
-            tmp.replace(path)
-            run["test"] = ensemble_errors([probs], test[1])[0]
-        runs.append(run)
-        probabilities.append(probs)
-        if on_run is not None:
-            on_run({"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs})
-    return {"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds), "runs": runs,
-            "ensembles": ensemble_errors(probabilities, test[1])}
+
+    def stored(seed: int) -> Path:
+        return Path(store) / f"ensemble-{key}-seed{seed}.pt"
+
+    def make_run(config: SmallNetConfig, seed: int) -> dict:
+        run = train_small(config, train, test, lr=lr, max_epochs=epochs, seed=seed, progress=progress)
+        probs = test_probabilities(run.pop("model"), test, mean, crop)
+        write_atomic(stored(seed), lambda f: torch.save(probs, f))
+        run["test"] = ensemble_errors([probs], test[1])[0]
+        return run
+
+    header = {"crop": crop, "lr": lr, "epochs": epochs, "seeds": list(seeds)}
+    runs = seeded_runs([SmallNetConfig(crop=crop)], seeds, make_run, header, previous, on_run,
+                       reuse=lambda run, seed: stored(seed).is_file())
+    probabilities = [torch.load(stored(seed), weights_only=True) for seed in seeds]
+    return {**header, "runs": runs, "ensembles": ensemble_errors(probabilities, test[1])}

@@ -302,19 +302,16 @@ def lr_by_epoch(lr: float = LEARNING_RATE, divide: float = 1 / LR_DROP_FACTOR, d
                 patience: int = 3, every: int = 0, epochs: int = EPOCHS,
                 val_errors: Optional[Sequence[float]] = None) -> list[float]:
     """The learning rate of epochs 1 … ``epochs``: divided by ``divide`` at most ``drops`` times, after
-    every ``every`` epochs, or (``every=0``) when ``alexnet_edu.train.make_scheduler``'s
+    every ``every`` epochs, or (``every=0``) when ``alexnet_edu.config.make_scheduler``'s
     ``ReduceLROnPlateau`` sees ``val_errors`` (default :func:`made_up_val_error`) stop improving for
     more than ``patience`` epochs."""
     if every:
         return [lr * (1 / divide) ** min(drops, (e - 1) // every) for e in range(1, epochs + 1)]
     from .optim import PaperSGD
-    from .train import TrainConfig, make_scheduler  # the training program's own scheduler
+    from .config import TrainConfig, make_scheduler  # the training program's own scheduler
 
     optimizer = PaperSGD([nn.Parameter(torch.zeros(1))], lr=lr)
-    scheduler = make_scheduler(optimizer, TrainConfig(lr=lr, lr_drops=drops, lr_patience=patience))
-    if divide != 1 / LR_DROP_FACTOR:  # make_scheduler divides by 10: set its cap for another factor
-        lowest = lr * (1 / divide) ** drops
-        scheduler.factor, scheduler.min_lrs, scheduler.eps = 1 / divide, [lowest * (1 - 1e-9)], lowest * 1e-3
+    scheduler = make_scheduler(optimizer, TrainConfig(lr=lr, lr_drops=drops, lr_patience=patience), factor=1 / divide)
     errors = val_errors if val_errors is not None else [made_up_val_error(e) for e in range(1, epochs + 1)]
     rates = []
     for error in errors[:epochs]:

@@ -206,7 +206,7 @@ def grade(paths: Iterable[Path], out: Optional[Path] = None, timeout: float = 30
     """Grade every submission in ``paths``; write the rows to ``out`` (CSV, atomically) when given."""
     from tqdm.auto import tqdm
 
-    from .provenance import write_atomic
+    from .runs import write_atomic
 
     rows: list[Row] = []
     paths = list(paths)

@@ -240,7 +240,13 @@ class LocallyConnected2d(nn.Module):
         positions, fan_in = self.out_size ** 2, in_channels * kernel_size ** 2
         self.weight = nn.Parameter(torch.empty(positions, fan_in, out_channels))
         self.bias = nn.Parameter(torch.zeros(out_channels, self.out_size, self.out_size))
-        nn.init.normal_(self.weight, std=fan_in ** -0.5)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The layer's own default, as torch's layers have theirs: weights N(0, 1/fan-in), biases 0
+        (:func:`alexnet_edu.model.init_` initialises it as a network's scheme says)."""
+        nn.init.normal_(self.weight, std=self.weight.shape[1] ** -0.5)
+        nn.init.zeros_(self.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[2:] != (self.in_size, self.in_size):

@@ -11,9 +11,10 @@ all), and averaging the predictions made by the network's softmax layer on the t
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -64,6 +65,21 @@ def ten_crop_predict(model: nn.Module, patches: torch.Tensor) -> torch.Tensor:
     return probs.view(n, p, -1).mean(dim=1)
 
 
+def _score(out: torch.Tensor, shape: torch.Size, targets: torch.Tensor):
+    """A batch's scores (its logits, or for views the softmax averaged over them), its summed loss, and
+    the views' softmax (``None`` for one view). Logits of mixed precision are scored in float32."""
+    out = out.to(torch.promote_types(out.dtype, torch.float32))
+    if len(shape) == 4:
+        return out, F.cross_entropy(out, targets, reduction="sum").item(), None
+    views = out.softmax(dim=1).view(*shape[:2], -1)
+    scores = views.mean(dim=1)
+    return scores, F.nll_loss(scores.clamp_min(torch.finfo(scores.dtype).tiny).log(), targets, reduction="sum").item(), views
+
+
+class NothingToEvaluate(ValueError):
+    """:func:`evaluate` was given no image at all."""
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -71,28 +87,72 @@ def evaluate(
     *,
     ks: tuple[int, ...] = (1, TOP_K),
     device: Optional[torch.device | str] = None,
+    amp: bool = False,
+    keep: bool = False,
+    layers: Sequence[str] = (),
+    dist: Any = None,
     progress: bool = True,
-) -> dict[str, float]:
-    """Top-k errors of ``model`` over (images, targets) batches, in eval mode (dropout off).
+    desc: str = "evaluating",
+) -> dict[str, Any]:
+    """Top-k errors and loss of ``model`` over (images, targets) batches, in eval mode (dropout off):
+    the one inference loop of the package (training's validation, the records, the experiments).
 
-    Images (N, 3, s, s) are scored with softmax; patches (N, 10, 3, s, s) with
-    :func:`ten_crop_predict`. Returns ``{"top1": ..., "top5": ..., "images": N}``. The model's
-    train/eval mode is restored afterwards.
+    Images (N, 3, s, s) are one view each: scored by their logits, the loss is their cross-entropy.
+    Patches (N, V, 3, s, s) are V views of each image, scored by the softmax averaged over the views
+    (:func:`ten_crop_predict`, §4.1), the loss is that average's. Inputs go to ``device`` (default:
+    where the weights are) in the weights' dtype (a float64 network gets float64 inputs); ``amp``
+    runs the forward pass in mixed precision. A top-k with k above the number of classes counts
+    every image as right.
+
+    Returns ``{"top1": …, "top5": …, "loss": …, "images": N}``; errors are exact fractions,
+    (N − right) / N. With ``keep``, also ``"probabilities"`` (N, C), ``"targets"`` (N,) and, for views,
+    ``"view_probabilities"`` (N, V, C), all on the CPU in float32, and ``"activations"``: the outputs
+    of the submodules named in ``layers``, concatenated over batches. With ``dist`` (an
+    :class:`alexnet_edu.parallel.Distributed`; each process holds its share of the images), the
+    numbers are those of all processes together. The model's train/eval mode is restored afterwards.
     """
+    if keep and dist is not None and dist.world_size > 1:
+        raise ValueError("keep=True gathers one process's probabilities: evaluate without dist, or keep=False")
+    if layers and not keep:
+        raise ValueError("layers are kept with the probabilities: pass keep=True as well")
     was_training = model.training
+    weight = next(model.parameters())
+    device = torch.device(device) if device is not None else weight.device
     model.eval()
-    device = device if device is not None else next(model.parameters()).device
-    correct: dict[int, int] = {k: 0 for k in ks}
-    seen = 0
+    right = {k: 0 for k in ks}
+    seen, loss = 0, 0.0
+    kept: dict[str, list[torch.Tensor]] = {"probabilities": [], "targets": [], "view_probabilities": []}
+    found: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
+    modules = dict(model.named_modules())
+    hooks = [modules[name].register_forward_hook(
+        lambda mod, inputs, out, name=name: found[name].append(out.detach().float().cpu())) for name in layers]
     try:
-        for images, targets in tqdm(batches, desc="evaluating", disable=not progress, leave=False):
-            images, targets = images.to(device), targets.to(device)
-            probs = ten_crop_predict(model, images) if images.ndim == 5 else model(images).softmax(dim=1)
+        for images, targets in tqdm(batches, desc=desc, disable=not progress, leave=False):
+            images = images.to(device, weight.dtype, non_blocking=True)
+            targets = targets.to(device, non_blocking=True)
+            with torch.autocast(device.type, enabled=amp):
+                out = model(images.flatten(0, 1) if images.ndim == 5 else images)
+            scores, batch_loss, views = _score(out, images.shape, targets)
+            loss += batch_loss
             for k in ks:
-                correct[k] += int(topk_correct(probs, targets, k).sum())
+                right[k] += int(topk_correct(scores, targets, min(k, scores.shape[1])).sum())
             seen += len(targets)
+            if keep:
+                kept["probabilities"].append((scores if views is not None else out.softmax(dim=1)).float().cpu())
+                kept["targets"].append(targets.cpu())
+                if views is not None:
+                    kept["view_probabilities"].append(views.float().cpu())
     finally:
+        for hook in hooks:
+            hook.remove()
         model.train(was_training)
+    if dist is not None:
+        loss, seen, *counts = dist.sum([loss, seen, *(right[k] for k in ks)], device)
+        seen, right = int(seen), {k: int(c) for k, c in zip(ks, counts)}
     if seen == 0:
-        raise ValueError("no batches to evaluate")
-    return {**{f"top{k}": 1.0 - correct[k] / seen for k in ks}, "images": seen}
+        raise NothingToEvaluate("no images to evaluate: every batch was empty")
+    result: dict[str, Any] = {**{f"top{k}": (seen - right[k]) / seen for k in ks}, "loss": loss / seen, "images": seen}
+    if keep:
+        result.update({key: torch.cat(parts) for key, parts in kept.items() if parts})
+        result["activations"] = {name: torch.cat(parts) for name, parts in found.items()}
+    return result

@@ -12,18 +12,23 @@ neurons each." (§3.5)
 module; :class:`TwoTowerAlexNet` writes them as two columns that can sit on two devices, as in
 the paper's Figure 2. :meth:`TwoTowerAlexNet.from_alexnet` and :meth:`TwoTowerAlexNet.to_alexnet`
 convert the weights exactly, both ways.
+
+The module also holds the small CIFAR-10 networks the experiments train (:class:`SmallConvNet`,
+:class:`ConvLocalNet`), every initialisation scheme (:func:`init_`), and the helpers that look inside
+a network (:func:`conv1_weight`, :func:`layer_activations`, :func:`relu_activity`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import LocalResponseNorm, PaperDropout
+from .layers import LRN_CONVENTIONS, LocallyConnected2d, LocalResponseNorm, PaperDropout
 from .paper import (
     ARCHITECTURE,
     BIAS_ONE_LAYERS,
@@ -34,6 +39,8 @@ from .paper import (
     INPUT_SIZE_STATED,
     NUM_CLASSES,
     NUM_COLUMNS,
+    POOL_KERNEL,
+    POOL_STRIDE,
     Conv,
     FC,
 )
@@ -109,7 +116,7 @@ class AlexNet(nn.Module):
     ``input_size=224`` pads the input with 3 zeros on the right and bottom, which is what
     cuda-convnet's rounding up does. The LRN layers normalise each GPU's half of the maps on its
     own (``groups=2``), as the two GPUs did, so this network equals :class:`TwoTowerAlexNet`.
-    Weights start as in the paper (:func:`init_paper_`).
+    Weights start as in the paper (:func:`init_`).
 
     Two choices the paper leaves to be read are explicit: ``lrn_convention`` (how the LRN's
     α = 1e-4 is read: ``"paper"``, α on the plain sum as §3.3 prints it, or ``"cuda-convnet2"``,
@@ -141,7 +148,7 @@ class AlexNet(nn.Module):
         self.fc7, self.relu7, self.drop7 = nn.Linear(_fc_width("fc6"), _fc_width("fc7")), nn.ReLU(), drop(dropout)
         self.fc8 = nn.Linear(_fc_width("fc7"), num_classes)
         if init:  # init=False when the weights are about to be copied in
-            init_paper_(self)
+            init_(self, "paper")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _check_input(x, self.input_size, self.input_padding)
@@ -164,25 +171,49 @@ def _dropout_layer(convention: str) -> type[nn.Module]:
     return layers[convention]
 
 
-def init_paper_(model: nn.Module, std: float = INIT_STD) -> nn.Module:
-    """The paper's initialisation, in place: "We initialized the weights in each layer from a
-    zero-mean Gaussian distribution with standard deviation 0.01. We initialized the neuron biases
-    in the second, fourth, and fifth convolutional layers, as well as in the fully-connected hidden
-    layers, with the constant 1. [...] the remaining layers with the constant 0." (§5)
+INIT_SCHEMES = ("paper", "caffe", "normal", "default")
 
-    Works on :class:`AlexNet` and :class:`TwoTowerAlexNet` (layers are found by their paper names).
+
+def init_(model: nn.Module, scheme: str = "paper", std: Union[float, dict[str, float]] = INIT_STD) -> nn.Module:
+    """Initialise ``model``'s weights in place: the one place in the package that does.
+
+    - ``"paper"``: "We initialized the weights in each layer from a zero-mean Gaussian distribution
+      with standard deviation 0.01. We initialized the neuron biases in the second, fourth, and fifth
+      convolutional layers, as well as in the fully-connected hidden layers, with the constant 1.
+      [...] the remaining layers with the constant 0." (§5) For :class:`AlexNet` and
+      :class:`TwoTowerAlexNet`: layers are found by their paper names (``conv1`` … ``fc8``).
+    - ``"caffe"``: Caffe's reference AlexNet (``bvlc_alexnet``): N(0, 0.01) weights but N(0, 0.005) in
+      fc6 and fc7, and biases of 0.1 where the paper has 1 — the change Caffe's users made after the
+      paper's initialisation left the loss stuck at ln 1000 for a long time.
+    - ``"normal"``: N(0, ``std``²) weights, ``std`` one number or one per layer name, biases 0 (the
+      small CIFAR-10 networks: the paper's 0.01, or the ``initW`` of cuda-convnet's layer files).
+    - ``"default"``: PyTorch's own initialisation of every layer (``reset_parameters``).
+
+    Layers are drawn in the order of ``model.named_modules()``, weight then bias.
     """
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown initialisation {scheme!r}: choose one of {', '.join(INIT_SCHEMES)}")
     found = set()
     for name, module in model.named_modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            layer = name.rsplit(".", 1)[-1]
-            if layer not in SPEC:
-                raise ValueError(f"{name!r} is not a layer of the paper's network (conv1 … fc8)")
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            nn.init.constant_(module.bias, 1.0 if layer in BIAS_ONE_LAYERS else 0.0)
-            found.add(layer)
+        if not isinstance(module, (nn.Conv2d, nn.Linear, LocallyConnected2d)):
+            continue
+        layer = name.rsplit(".", 1)[-1]
+        found.add(layer)
+        if scheme == "default":
+            module.reset_parameters()
+            continue
+        if scheme == "paper" and layer not in SPEC:
+            raise ValueError(f"{name!r} is not a layer of the paper's network (conv1 … fc8): use scheme 'normal'")
+        if scheme == "normal":
+            weight_std, bias = (std[layer] if isinstance(std, dict) else std), 0.0
+        elif scheme == "caffe":
+            weight_std, bias = (0.005 if layer in ("fc6", "fc7") else INIT_STD), (0.1 if layer in BIAS_ONE_LAYERS else 0.0)
+        else:
+            weight_std, bias = std, (1.0 if layer in BIAS_ONE_LAYERS else 0.0)
+        nn.init.normal_(module.weight, mean=0.0, std=weight_std)
+        nn.init.constant_(module.bias, bias)
     if not found:
-        raise ValueError("no conv or fully-connected layers found to initialise")
+        raise ValueError("no conv, locally connected or fully-connected layers found to initialise")
     return model
 
 
@@ -264,7 +295,7 @@ class TwoTowerAlexNet(nn.Module):
                                      for n in _split_sizes(num_classes))
         self.traffic: dict[str, int] = {}
         if init:
-            init_paper_(self)
+            init_(self, "paper")
         self.place(devices or ("cpu",) * NUM_COLUMNS)
 
     def place(self, devices: Sequence[Device]) -> "TwoTowerAlexNet":
@@ -378,3 +409,177 @@ def layer_table(model: nn.Module, input_size: Optional[int] = None) -> list[Laye
         for handle in handles:
             handle.remove()
     return rows
+
+
+# --- the small CIFAR-10 networks of the experiments (chapters 22–24, 31, 41, 45) -------------------
+
+CIFAR_SIDE = 32
+CONV_LOCAL_CROP = 24  # cuda-convnet's cropped CIFAR provider: 32 − 2 × crop-border 4 (convnet.py, line 180)
+
+
+@dataclass(frozen=True)
+class SmallNetConfig:
+    """The four-layer network: conv 32@5×5 → pool → conv 32@5×5 → pool → conv 64@5×5 → pool → fc 10;
+    or, with ``network="conv-local"``, the paper's CIFAR-10 network of cuda-convnet's example files
+    (:class:`ConvLocalNet`, on 24×24 crops)."""
+
+    activation: str = "relu"  # "relu" or "tanh"
+    lrn: bool = False  # the paper's LRN (k=2, n=5, α=1e-4, β=0.75) after the first two nonlinearities
+    pool_kernel: int = POOL_KERNEL  # z
+    pool_stride: int = POOL_STRIDE  # s
+    hidden: int = 0  # > 0: two hidden fully connected layers of this width before the classifier, as fc6/fc7
+    dropout: float = 0.0  # dropout on the hidden layers' outputs (needs hidden > 0), as on fc6 and fc7
+    crop: int = 0  # > 0: train on random crop×crop patches and their reflections, test on the centre patch
+    network: str = "small"  # "small" (SmallConvNet) or "conv-local" (ConvLocalNet)
+    # how the small network's LRN reads α (layers.LRN_CONVENTIONS): "paper" puts it on the plain sum of
+    # squares, "cuda-convnet2" divides it by n first, as Krizhevsky's ImageNet files do. New fields go
+    # last, as fields go by position.
+    lrn_convention: str = "paper"
+
+    def __post_init__(self) -> None:
+        if self.network not in ("small", "conv-local"):
+            raise ValueError(f"network must be 'small' or 'conv-local', got {self.network!r}")
+        if self.network == "conv-local" and (self.activation, self.pool_kernel, self.pool_stride, self.hidden,
+                                             self.crop, self.lrn_convention) != (
+                                                 "relu", POOL_KERNEL, POOL_STRIDE, 0, CONV_LOCAL_CROP, "paper"):
+            raise ValueError(f"the conv-local network is fixed by its files: ReLU, 3/2 pooling, no hidden layers, "
+                             f"crop={CONV_LOCAL_CROP}, cuda-convnet's LRN (lrn_convention left at its default); "
+                             f"only lrn can change")
+        if self.activation not in ("relu", "tanh"):
+            raise ValueError(f"activation must be 'relu' or 'tanh', got {self.activation!r}")
+        if self.lrn_convention not in LRN_CONVENTIONS:
+            raise ValueError(f"unknown LRN convention {self.lrn_convention!r}: choose one of "
+                             f"{', '.join(LRN_CONVENTIONS)}")
+        if self.dropout and not self.hidden:
+            raise ValueError("dropout acts on the hidden fully connected layers: set hidden > 0 as well")
+        if not 0 <= self.crop <= CIFAR_SIDE:
+            raise ValueError(f"crop must be between 1 and {CIFAR_SIDE} (0: no cropping), got {self.crop}")
+
+
+class SmallConvNet(nn.Module):
+    """Three conv layers and a classifier on 32×32 images; max-pooling in ceil mode; the paper's
+    N(0, 0.01) initialisation; optional LRN after the first two nonlinearities, as in AlexNet.
+
+    Ceil mode keeps the maps at 16, 8 and 4 pixels for both z=3, s=2 and z=s=2, so the two pooling
+    schemes are compared on networks with the same number of parameters.
+    """
+
+    def __init__(self, config: SmallNetConfig = SmallNetConfig(), num_classes: int = 10) -> None:
+        super().__init__()
+        self.config = config
+        act = nn.ReLU if config.activation == "relu" else nn.Tanh
+        pool = lambda: nn.MaxPool2d(config.pool_kernel, config.pool_stride, ceil_mode=True)  # noqa: E731
+        norm = lambda: LocalResponseNorm(convention=config.lrn_convention) if config.lrn else nn.Identity()  # noqa: E731
+        # the 2012 network's order: conv → nonlinearity → LRN → pool (§3.5)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 5, padding=2), act(), norm(), pool(),
+            nn.Conv2d(32, 32, 5, padding=2), act(), norm(), pool(),
+            nn.Conv2d(32, 64, 5, padding=2), act(), pool(),
+        )
+        with torch.no_grad():
+            side = config.crop or CIFAR_SIDE
+            flat = self.features(torch.zeros(1, 3, side, side)).numel()
+        if config.hidden:  # fc6 → ReLU → dropout → fc7 → ReLU → dropout → fc8, as in the paper's network
+            self.classifier = nn.Sequential(
+                nn.Linear(flat, config.hidden), act(), nn.Dropout(config.dropout),
+                nn.Linear(config.hidden, config.hidden), act(), nn.Dropout(config.dropout),
+                nn.Linear(config.hidden, num_classes),
+            )
+        else:
+            self.classifier = nn.Linear(flat, num_classes)
+        # §5: "We initialized the weights in each layer from a zero-mean Gaussian distribution with
+        # standard deviation 0.01"; biases 0 (the paper's biases of 1 are for AlexNet's own layers).
+        init_(self, "normal", INIT_STD)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+class ConvLocalNet(nn.Module):
+    """The paper's CIFAR-10 network: "a four-layer CNN achieved a 13% test error rate without
+    normalization and 11% with normalization" (§3.3), which its footnote says "is specified precisely
+    by the code and parameter files" of cuda-convnet.
+
+    Built from ``example-layers/layers-conv-local-11pct.cfg`` (the 2012 cuda-convnet, as kept at
+    dnouri/cuda-convnet 6627f67): conv1 64@5×5 pad 2 → ReLU → max-pool 3/2 → rnorm1 → conv2 64@5×5
+    pad 2 → ReLU → rnorm2 → max-pool 3/2 → local3 64@3×3 pad 1 → ReLU → local4 32@3×3 pad 1 → ReLU →
+    fc10, on 24×24 crops. The norm layers are ``cmrnorm`` over 9 maps with ``scale=0.001``,
+    ``pow=0.75`` (``layer-params-conv-local-11pct.cfg``), which cuda-convnet computes as
+    a / (1 + (0.001/9) Σ a²)^0.75: ``LocalResponseNorm(9, 1e-3, 0.75, 1.0, convention="cuda-convnet")``.
+    Note the file's order: rnorm1 *after* pool1, rnorm2 *before* pool2. ``lrn=False`` removes both
+    norm layers and keeps everything else (the 13% file also narrows local3 to 32 maps; this network
+    does not, so that the two differ in the norm layers only). Weights start as the files' ``initW``
+    say (standard deviations 1e-4, 0.01, 0.04, 0.04, 0.01), biases 0; local layers have one bias per
+    map and position, as in cuda-convnet.
+    """
+
+    def __init__(self, lrn: bool = True, num_classes: int = 10) -> None:
+        super().__init__()
+        self.lrn = lrn
+        norm = (lambda: LocalResponseNorm(9, 1e-3, 0.75, 1.0, convention="cuda-convnet")) if lrn else nn.Identity
+        pool = lambda: nn.MaxPool2d(POOL_KERNEL, POOL_STRIDE, ceil_mode=True)  # noqa: E731 (cuda-convnet rounds up)
+        self.conv1, self.pool1, self.rnorm1 = nn.Conv2d(3, 64, 5, padding=2), pool(), norm()
+        self.conv2, self.rnorm2, self.pool2 = nn.Conv2d(64, 64, 5, padding=2), norm(), pool()
+        side = math.ceil((math.ceil((CONV_LOCAL_CROP - POOL_KERNEL) / POOL_STRIDE) + 1 - POOL_KERNEL) / POOL_STRIDE) + 1
+        self.local3 = LocallyConnected2d(64, 64, side, 3, padding=1)
+        self.local4 = LocallyConnected2d(64, 32, side, 3, padding=1)
+        self.fc10 = nn.Linear(32 * side * side, num_classes)
+        init_(self, "normal", {"conv1": 1e-4, "conv2": 0.01, "local3": 0.04, "local4": 0.04, "fc10": 0.01})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.rnorm1(self.pool1(F.relu(self.conv1(x))))
+        x = self.pool2(self.rnorm2(F.relu(self.conv2(x))))
+        x = F.relu(self.local4(F.relu(self.local3(x))))
+        return self.fc10(torch.flatten(x, 1))
+
+
+def build_small(config: SmallNetConfig, num_classes: int = 10) -> nn.Module:
+    """The network a :class:`SmallNetConfig` names."""
+    return ConvLocalNet(config.lrn, num_classes) if config.network == "conv-local" else SmallConvNet(config, num_classes)
+
+
+# --- looking inside a network ----------------------------------------------------------------------
+
+
+def conv1_weight(source: Union[nn.Module, dict[str, torch.Tensor]]) -> torch.Tensor:
+    """conv1's kernels (96, 3, 11, 11) in the paper's order — column 1's 48, then column 2's — from an
+    :class:`AlexNet`, a :class:`TwoTowerAlexNet`, or a state dict of either."""
+    state = source.state_dict() if isinstance(source, nn.Module) else source
+    if "conv1.weight" in state:
+        return state["conv1.weight"].detach().cpu()
+    parts = [state[f"columns.{i}.conv1.weight"] for i in range(NUM_COLUMNS) if f"columns.{i}.conv1.weight" in state]
+    if len(parts) != NUM_COLUMNS:
+        raise ValueError("no conv1 weights found: give an AlexNet, a TwoTowerAlexNet, or one of their state dicts")
+    return torch.cat([p.detach().cpu() for p in parts])
+
+
+def layer_activations(model: nn.Module, images: torch.Tensor, names: Sequence[str]) -> dict[str, torch.Tensor]:
+    """The outputs of the named submodules (``"conv1"``, ``"relu1"``, ``"lrn1"``, ``"fc7"`` …) for
+    ``images``, in eval mode and without gradients, on the CPU."""
+    modules = dict(model.named_modules())
+    missing = [name for name in names if name not in modules]
+    if missing:
+        raise ValueError(f"the model has no layer {missing}; its layers are "
+                         f"{', '.join(n for n in modules if n and '.' not in n)}")
+    found: dict[str, torch.Tensor] = {}
+    hooks = [modules[name].register_forward_hook(
+        lambda mod, inputs, out, name=name: found.__setitem__(name, out.detach().cpu())) for name in names]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return found
+
+
+def relu_activity(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
+    """The fraction of each ReLU's outputs that are positive on ``images``, by the ReLU's name.
+
+    A layer at 0 is *dead*: it passes no signal up and no gradient down, so nothing below it can
+    learn any more, and the network's output no longer depends on the image (loss ln C)."""
+    relus = [name for name, module in model.named_modules() if isinstance(module, nn.ReLU)]
+    return {name: (out > 0).float().mean().item() for name, out in layer_activations(model, images, relus).items()}

@@ -1,19 +1,17 @@
 """Where a stored result came from: the command, the code, the libraries, the machine, the time.
 
 Every record the book loads carries one of these, so a reader can tell what was run, and remake it.
-Records are written atomically (a temporary file, then a rename), so an interrupted run never
-leaves a half-written file where a complete one was.
+(Records are written with :func:`alexnet_edu.runs.write_atomic`: an interrupted run never leaves a
+half-written file where a complete one was.)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shlex
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,32 +76,6 @@ def _optional_versions() -> dict[str, str]:
     except ImportError:  # pragma: no cover - torchvision is a dependency
         return {}
     return {"torchvision": torchvision.__version__}
-
-
-def write_atomic(path: os.PathLike | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and a rename: a reader, or a crash, never sees
-    half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a record is for everyone to read
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json_atomic(path: os.PathLike | str, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically (:func:`write_atomic`)."""
-    return write_atomic(path, (json.dumps(obj, indent=1, sort_keys=False) + "\n").encode())
 
 
 def file_digest(path: os.PathLike | str, algorithm: str = "sha256") -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import data, records
 from .runtime import CHAPTER_DATA, DATASET_NAMES, QUICK_ENV, duration
@@ -88,7 +88,15 @@ def running_page(root: Optional[Path] = None, folder: Optional[str] = None) -> s
     reading = {name: [c for c in chapters if name in CHAPTER_DATA[c]] for name in DATASET_NAMES}
     imagenette, cifar10 = data.archive_for("imagenette"), data.archive_for("cifar10")
 
-    lines = [
+    values = dict(root=root, times=times, measured=measured, chapters=chapters, gpu=gpu, cpu_name=cpu_name,
+                  budget=budget, reading=reading, imagenette=imagenette, cifar10=cifar10)
+    lines = _intro_and_colab(**values) + _machine_and_gpu(**values) + _times_table(**values)
+    return "\n".join(lines) + "\n"
+
+
+def _intro_and_colab(*, root: Path, times: dict, measured: dict, chapters: list, gpu: list, cpu_name: str, budget: Optional[float], reading: dict, imagenette: Any, cifar10: Any) -> list[str]:
+    """The page's opening and its section on Colab."""
+    return [
         "# Running this book",
         "",
         f"<!-- Made by `{RUNNING_COMMAND}` from alexnet_edu.runtime.CHAPTER_DATA, alexnet_edu.data and the "
@@ -119,6 +127,12 @@ def running_page(root: Optional[Path] = None, folder: Optional[str] = None) -> s
         "the only GPU work in the book is the training command of the next sections, of which "
         f"{_chapter('32_training_recipe')} runs a few steps as a demonstration.",
         "",
+    ]
+
+
+def _machine_and_gpu(*, root: Path, times: dict, measured: dict, chapters: list, gpu: list, cpu_name: str, budget: Optional[float], reading: dict, imagenette: Any, cifar10: Any) -> list[str]:
+    """The sections on running the book on your machine and on a GPU."""
+    return [
         "## On your machine",
         "",
         "You need Python 3.10 or newer, `make` and access to PyPI"
@@ -181,6 +195,11 @@ def running_page(root: Optional[Path] = None, folder: Optional[str] = None) -> s
         "## What each chapter reads, and how long it takes",
         "",
     ]
+
+
+def _times_table(*, root: Path, times: dict, measured: dict, chapters: list, gpu: list, cpu_name: str, budget: Optional[float], reading: dict, imagenette: Any, cifar10: Any) -> list[str]:
+    """What each chapter reads and how long it takes, measured."""
+    lines: list[str] = []
     when = _session(times, "cpu")
     lines.append(
         f"Times on the CPU were measured on {cpu_name}, each chapter run top to bottom in a fresh kernel from a "
@@ -220,4 +239,4 @@ def running_page(root: Optional[Path] = None, folder: Optional[str] = None) -> s
         "the chapters show are not in these times: each chapter gives the command that made its records, and "
         f"{_doc('50_scoreboard')} the scale each claim was measured at.",
     ]
-    return "\n".join(lines) + "\n"
+    return lines

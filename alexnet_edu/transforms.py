@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from . import data
 from .paper import CROP_SIZE, PCA_ALPHA_STD, RESIZE_SIZE
+from .runs import write_atomic
 
 # The ImageNet colour PCA everyone copies: fb.resnet.torch (datasets/imagenet.lua), "computed from
 # a random subset of ImageNet training images", for pixels scaled to [0, 1]. Columns of the
@@ -367,12 +368,7 @@ def dataset_stats(
     if verify is None:  # a subset is not the official split; the whole split should be
         verify = limit is None
     dataset = data.load_dataset(name, split, root, transform=rescale_and_center_crop(size), verify=verify)
-    indices = list(range(len(dataset)))
-    if limit is not None:
-        if limit <= 0:
-            raise ValueError(f"limit must be a positive number of images, got {limit}")
-        g = torch.Generator().manual_seed(seed)
-        indices = sorted(torch.randperm(len(dataset), generator=g)[:limit].tolist())
+    indices = data.random_subset(len(dataset), limit, seed)
     files = [dataset.samples[i][0] for i in indices] if hasattr(dataset, "samples") else []
     tag = f"{name}-{split}-{size}-" + (f"{len(indices)}of{len(dataset)}-seed{seed}" if limit else "all")
     path = Path(cache or data.cache_dir()) / f"stats-{tag}-{_fingerprint(files)}.pt"
@@ -387,12 +383,6 @@ def dataset_stats(
     else:
         subset = Subset(dataset, indices) if limit is not None else dataset
     stats = compute_stats(subset, num_workers=num_workers, progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save({"mean_image": stats.mean_image, "rgb_covariance": stats.rgb_covariance,
-                    "images": stats.images}, tmp)
-        os.replace(tmp, path)  # another process reading the cache never sees half a file
-    finally:
-        tmp.unlink(missing_ok=True)
+    saved = {"mean_image": stats.mean_image, "rgb_covariance": stats.rgb_covariance, "images": stats.images}
+    write_atomic(path, lambda f: torch.save(saved, f))  # another process reading the cache never sees half a file
     return stats

@@ -30,7 +30,8 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
 from alexnet_edu import data, transforms
-from alexnet_edu.provenance import Provenance, write_json_atomic
+from alexnet_edu.provenance import Provenance
+from alexnet_edu.runs import write_json_atomic
 
 
 def _decode(path: str) -> Image.Image:

@@ -76,7 +76,8 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from alexnet_edu.provenance import Provenance, write_json_atomic
+    from alexnet_edu.provenance import Provenance
+    from alexnet_edu.runs import write_json_atomic
 
     modes = [m for m in args.modes.split(",") if m]
     if not set(modes) <= {"quick", "full"}:

@@ -26,7 +26,8 @@ from alexnet_edu.model import AlexNet, TwoTowerAlexNet
 from alexnet_edu.optim import PaperSGD
 from alexnet_edu.paper import BATCH_SIZE, INPUT_SIZE, NUM_CLASSES
 from alexnet_edu.parallel import saved_activation_bytes
-from alexnet_edu.provenance import Provenance, write_json_atomic
+from alexnet_edu.provenance import Provenance
+from alexnet_edu.runs import write_json_atomic
 
 
 def time_steps(model: torch.nn.Module, device: torch.device, batch_size: int, steps: int, warmup: int) -> list[float]:

@@ -152,6 +152,15 @@ def test_every_figure_goes_through_the_book_style(chapter):
             assert all(float(s) >= 9 for s in small), f"{chapter.name}: a font under 9 pt: {small}"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_chapters_check_behaviour_not_the_packages_source_text(chapter):
+    """A chapter that asserts on the text of the package's functions breaks with any refactoring of them."""
+    for cell in _cells(chapter):
+        if cell["cell_type"] == "code":
+            assert not re.search(r"\bgetsource\(|\bgetsourcelines\(|__code__", _source(cell)), \
+                f"{chapter.name}: check what the package does, not its source text"
+
+
 def test_chapter_titles_carry_their_number():
     for chapter in CHAPTERS:
         title = _source(_cells(chapter)[0]).splitlines()[0]

@@ -544,3 +544,18 @@ def test_an_archive_with_members_outside_its_folder_is_refused(tmp_path, serve, 
     assert list(root.iterdir()) == []
     assert not (tmp_path / "escaped.txt").exists() and not (root.parent / "escaped.txt").exists()
     assert not Path("/tmp/alexnet-edu-absolute-escape.txt").exists()
+
+
+def test_random_subset_is_fixed_by_its_seed_sorted_or_in_the_order_drawn():
+    from alexnet_edu.data import random_subset
+
+    every = random_subset(10, None, seed=3)
+    assert every == list(range(10)) and random_subset(10, 10, 3) == every  # no limit, or one not smaller
+    some = random_subset(1000, 50, seed=3)
+    assert some == sorted(some) and len(set(some)) == 50 and some == random_subset(1000, 50, seed=3)
+    assert some != random_subset(1000, 50, seed=4)
+    drawn = random_subset(1000, 50, seed=3, shuffled=True)
+    assert sorted(drawn) == some and drawn != some  # the same subset, in the order it was drawn
+    assert sorted(random_subset(7, None, seed=1, shuffled=True)) == list(range(7))
+    with pytest.raises(ValueError, match="positive number"):
+        random_subset(10, 0, seed=0)

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from alexnet_edu import experiments
+from alexnet_edu import model as networks
 from alexnet_edu.cli import main as cli_main
-from alexnet_edu.provenance import Provenance, write_json_atomic
+from alexnet_edu.provenance import Provenance
+from alexnet_edu.runs import write_json_atomic
 
 
 def _separable(n=256, seed=0):
@@ -22,16 +24,16 @@ def _separable(n=256, seed=0):
 def test_small_net_shapes_and_pooling_schemes_have_equal_size():
     sizes = set()
     for config in experiments.ABLATIONS["pooling"] + experiments.ABLATIONS["lrn"]:
-        net = experiments.SmallConvNet(config)
+        net = networks.SmallConvNet(config)
         assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
         sizes.add(sum(p.numel() for p in net.parameters()))
     assert len(sizes) == 1  # overlapping pooling and LRN add no parameters
     with pytest.raises(ValueError, match="'relu' or 'tanh'"):
-        experiments.SmallNetConfig(activation="sigmoid")
+        networks.SmallNetConfig(activation="sigmoid")
 
 
 def test_training_reaches_a_target_and_stops_there():
-    run = experiments.train_small(experiments.SmallNetConfig(), _separable(), _separable(64, 1),
+    run = experiments.train_small(networks.SmallNetConfig(), _separable(), _separable(64, 1),
                                   lr=0.01, max_epochs=10, target_error=0.1, progress=False)
     assert run["epochs_to_target"] is not None and run["epochs_to_target"] < 10
     assert run["ticks"][-1]["train_error"] <= 0.1 and run["ticks"][-1]["epoch"] == run["epochs_to_target"]
@@ -42,7 +44,7 @@ def test_training_reaches_a_target_and_stops_there():
 
 
 def test_unreached_target_is_none_and_budget_is_respected():
-    run = experiments.train_small(experiments.SmallNetConfig("tanh"), _separable(), lr=1e-6, max_epochs=0.5,
+    run = experiments.train_small(networks.SmallNetConfig("tanh"), _separable(), lr=1e-6, max_epochs=0.5,
                                   target_error=0.0, progress=False)
     assert run["epochs_to_target"] is None
     assert run["ticks"][-1]["epoch"] == pytest.approx(0.5)
@@ -50,7 +52,7 @@ def test_unreached_target_is_none_and_budget_is_respected():
 
 def test_a_diverging_run_stops_with_advice():
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
-        experiments.train_small(experiments.SmallNetConfig(), _separable(), lr=1e6, max_epochs=2, progress=False)
+        experiments.train_small(networks.SmallNetConfig(), _separable(), lr=1e6, max_epochs=2, progress=False)
 
 
 def test_figure1_picks_the_fastest_rate_and_prunes_slower_runs():
@@ -122,7 +124,7 @@ def test_an_interrupted_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monk
 
 def test_ticks_are_equal_tenths_of_an_epoch():
     images, labels = _separable(128 * 25)  # 25 batches: tenths end after batches 3, 5, 8, 10, ...
-    run = experiments.train_small(experiments.SmallNetConfig(), (images, labels), lr=1e-4, max_epochs=2,
+    run = experiments.train_small(networks.SmallNetConfig(), (images, labels), lr=1e-4, max_epochs=2,
                                   progress=False)
     epochs = [t["epoch"] for t in run["ticks"]]
     assert len(epochs) == 20 and epochs[9] == 1.0 and epochs[-1] == 2.0
@@ -195,7 +197,7 @@ def test_a_finished_sweep_given_more_rates_trains_only_the_new_ones(tmp_path, mo
 
 def test_the_dropout_pair_differs_only_in_dropout():
     plain, dropped = experiments.ABLATIONS["dropout"]
-    nets = [experiments.SmallConvNet(c) for c in (plain, dropped)]
+    nets = [networks.SmallConvNet(c) for c in (plain, dropped)]
     assert sum(p.numel() for p in nets[0].parameters()) == sum(p.numel() for p in nets[1].parameters())
     drops = [m.p for m in nets[1].modules() if isinstance(m, torch.nn.Dropout)]
     assert drops == [0.5, 0.5]  # on the outputs of the two hidden layers, as on fc6 and fc7
@@ -204,11 +206,11 @@ def test_the_dropout_pair_differs_only_in_dropout():
     nets[0].eval(), nets[1].eval()
     torch.testing.assert_close(nets[0](x), nets[1](x))  # inverted dropout: nothing to rescale at test time
     with pytest.raises(ValueError, match="hidden"):
-        experiments.SmallNetConfig(dropout=0.5)
+        networks.SmallNetConfig(dropout=0.5)
 
 
 def test_ablation_records_training_error_in_eval_mode_beside_test_error():
-    run = experiments.train_small(experiments.SmallNetConfig(hidden=16, dropout=0.5), _separable(), _separable(64, 1),
+    run = experiments.train_small(networks.SmallNetConfig(hidden=16, dropout=0.5), _separable(), _separable(64, 1),
                                   lr=0.01, max_epochs=2, progress=False)
     assert len(run["epochs"]) == 2 and all(0 <= e["train_error_eval"] <= 1 for e in run["epochs"])
 
@@ -242,7 +244,7 @@ def test_view_errors_average_the_softmax_of_the_ten_patches():
     from alexnet_edu import metrics, transforms
 
     torch.manual_seed(0)
-    model = experiments.SmallConvNet(experiments.SmallNetConfig(crop=28)).eval()
+    model = networks.SmallConvNet(networks.SmallNetConfig(crop=28)).eval()
     images, labels = _separable(40)
     mean = images.float().mean(0)
     result = experiments.view_errors(model, (images, labels), mean, 28)
@@ -308,7 +310,7 @@ def test_ensemble_trains_one_network_per_seed_and_resumes_from_the_stored_softma
 def test_the_papers_cifar_network_follows_cuda_convnets_files():
     """layers-conv-local-11pct.cfg: conv 64@5×5 → pool 3/2 → rnorm → conv 64@5×5 → rnorm → pool 3/2 →
     local 64@3×3 → local 32@3×3 → fc10, on 24×24 crops; 13pct has no rnorm layers."""
-    from alexnet_edu.experiments import ConvLocalNet, SmallNetConfig, build_small
+    from alexnet_edu.model import ConvLocalNet, SmallNetConfig, build_small
     from alexnet_edu.layers import LocalResponseNorm
 
     torch.manual_seed(0)
@@ -341,7 +343,7 @@ def test_the_lrn_reading_ablation_differs_only_in_how_alpha_is_read():
     nets = []
     for config in (paper, code):
         torch.manual_seed(0)
-        nets.append(experiments.SmallConvNet(config))
+        nets.append(networks.SmallConvNet(config))
     norms = [[m for m in net.modules() if isinstance(m, LocalResponseNorm)] for net in nets]
     assert [len(n) for n in norms] == [2, 2]
     assert [m.convention for m in norms[1]] == ["cuda-convnet2"] * 2
@@ -353,6 +355,6 @@ def test_the_lrn_reading_ablation_differs_only_in_how_alpha_is_read():
     for m in (norms[0][0], norms[1][0]):
         assert m(x)[0, 2, 0, 0].item() == pytest.approx(expected[m.convention], rel=1e-6)
     with pytest.raises(ValueError, match="unknown LRN convention"):
-        experiments.SmallNetConfig(lrn=True, lrn_convention="paper-ish")
+        networks.SmallNetConfig(lrn=True, lrn_convention="paper-ish")
     with pytest.raises(ValueError, match="fixed by its files"):
-        experiments.SmallNetConfig(network="conv-local", crop=24, lrn=True, lrn_convention="cuda-convnet2")
+        networks.SmallNetConfig(network="conv-local", crop=24, lrn=True, lrn_convention="cuda-convnet2")

@@ -81,6 +81,28 @@ def test_evaluate_scores_centre_and_ten_patch_batches_in_eval_mode():
     result = metrics.evaluate(model, batches, progress=False)
     assert model.training  # restored
     assert result == {"top1": pytest.approx(metrics.topk_error(probs, targets, 1)),
-                      "top5": pytest.approx(metrics.topk_error(probs, targets, 5)), "images": 12}
-    ten = metrics.evaluate(model, [(transforms.ten_crop(images, 6), targets)], progress=False)
+                      "top5": pytest.approx(metrics.topk_error(probs, targets, 5)), "images": 12,
+                      "loss": pytest.approx(-probs[torch.arange(12), targets].log().mean().item(), rel=1e-6)}
+    ten = metrics.evaluate(model, [(transforms.ten_crop(images, 6), targets)], progress=False, keep=True)
     assert ten["top1"] == pytest.approx(metrics.topk_error(ten_probs, targets, 1))
+    # the loss of ten views is that of their averaged softmax; the views themselves are kept
+    assert ten["loss"] == pytest.approx(-ten_probs[torch.arange(12), targets].log().mean().item(), rel=1e-6)
+    assert torch.allclose(ten["view_probabilities"].mean(1), ten_probs) and torch.equal(ten["targets"], targets)
+    assert torch.equal(ten["probabilities"], ten["view_probabilities"].mean(1))
+
+
+def test_evaluate_keeps_probabilities_and_named_activations_and_counts_every_image_right_above_the_classes():
+    model = _Linear()
+    g = torch.Generator().manual_seed(2)
+    images, targets = torch.rand(9, 3, 6, 6, generator=g), torch.randint(0, 7, (9,), generator=g)
+    out = metrics.evaluate(model, [(images[:4], targets[:4]), (images[4:], targets[4:])], ks=(1, 7, 50), keep=True,
+                           layers=["fc"], progress=False)
+    with torch.no_grad():
+        logits = model.eval()(images)
+    assert torch.allclose(out["probabilities"], logits.softmax(1)) and torch.equal(out["targets"], targets)
+    assert torch.allclose(out["activations"]["fc"], logits)
+    assert out["top7"] == out["top50"] == 0.0  # every target is among all 7 classes
+    with pytest.raises(metrics.NothingToEvaluate):
+        metrics.evaluate(model, [], progress=False)
+    with pytest.raises(ValueError, match="keep=True"):
+        metrics.evaluate(model, [(images, targets)], layers=["fc"], progress=False)

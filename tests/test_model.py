@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from alexnet_edu.model import AlexNet, TwoTowerAlexNet, init_paper_, layer_table
+from alexnet_edu.model import AlexNet, TwoTowerAlexNet, init_, layer_table
 from alexnet_edu.shapes import layer_shapes
 
 
@@ -70,7 +70,7 @@ def test_paper_initialisation():
             assert layer.weight.std().item() == pytest.approx(0.01, rel=0.02), name
             assert abs(layer.weight.mean().item()) < 1e-3, name
     with pytest.raises(ValueError, match="not a layer of the paper"):
-        init_paper_(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+        init_(torch.nn.Sequential(torch.nn.Linear(2, 2)), "paper")
 
 
 def _tower_grads(tower, name):

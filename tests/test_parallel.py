@@ -32,7 +32,8 @@ from alexnet_edu.parallel import (
     saved_activation_bytes,
     shard_batches,
 )
-from alexnet_edu.train import RECIPES, TrainConfig, list_checkpoints, load_checkpoint, recipe
+from alexnet_edu.config import RECIPES, TrainConfig, recipe
+from alexnet_edu.runs import list_checkpoints, load_checkpoint
 
 WNIDS = ["n01440764", "n02102040", "n02979186"]  # three ImageNet classes
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from alexnet_edu import records
-from alexnet_edu.provenance import write_json_atomic
+from alexnet_edu.runs import write_json_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))

@@ -16,18 +16,15 @@ import torch
 from PIL import Image
 
 from alexnet_edu import data
-from alexnet_edu.train import (
-    KILL_ENV,
+from alexnet_edu.config import TrainConfig, build_model
+from alexnet_edu.runs import (
     STALL_MIN_STEPS,
-    CheckpointError,
-    TrainConfig,
     TrainingError,
-    build_model,
     list_checkpoints,
     load_checkpoint,
     stall_message,
-    train,
 )
+from alexnet_edu.train import train
 
 WNIDS = [c.wnid for c in data.IMAGENETTE_CLASSES]
 
@@ -63,11 +60,29 @@ def _final_weights(run_dir: Path) -> dict:
     return load_checkpoint(list_checkpoints(run_dir)[-1])["model"]
 
 
+# The training command, in a process that kills itself (SIGKILL: no handler, no cleanup) right after its
+# optimizer has taken step KILL_AT_STEP of this session: a run killed in the middle of an epoch.
+KILLED_AT_STEP = """
+import os, signal, sys
+from alexnet_edu import cli, optim
+step, count = optim.PaperSGD.step, [0]
+def step_then_die(self, *args, **kwargs):
+    out = step(self, *args, **kwargs)
+    count[0] += 1
+    if count[0] == int(os.environ["KILL_AT_STEP"]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+optim.PaperSGD.step = step_then_die
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
 def _cli(args, env_extra=None, cache=None):
     env = {**os.environ, **(env_extra or {})}
     if cache:
         env[data.CACHE_ENV] = str(cache)
-    return subprocess.run([sys.executable, "-m", "alexnet_edu", "train", *args, "--quiet"],
+    start = ["-c", KILLED_AT_STEP] if "KILL_AT_STEP" in env else ["-m", "alexnet_edu"]
+    return subprocess.run([sys.executable, *start, "train", *args, "--quiet"],
                           capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -80,7 +95,7 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_weights_bit_for_bit(tmp_path
     whole = _cli([*common, "--out", str(tmp_path / "whole")], cache=cache)
     assert whole.returncode == 0, whole.stderr
     # 80 images in batches of 8: 10 steps an epoch; die at step 15, in the middle of the second epoch
-    killed = _cli([*common, "--out", str(tmp_path / "killed")], {KILL_ENV: "15"}, cache=cache)
+    killed = _cli([*common, "--out", str(tmp_path / "killed")], {"KILL_AT_STEP": "15"}, cache=cache)
     assert killed.returncode == -9  # SIGKILL: no handler, no cleanup
     names = [p.name for p in list_checkpoints(tmp_path / "killed")]
     assert names[-1] == ("ckpt-e0001-s0000003.pt" if checkpoint_every else "ckpt-e0001-s0000000.pt")
@@ -212,7 +227,7 @@ def test_evaluate_writes_a_small_record_whose_numbers_agree_with_each_other(tree
     firsts = torch.bincount(torch.tensor([v[0] for v in ev["top5_by_file"].values()]), minlength=10)
     assert torch.equal(firsts, confusion.sum(0))
     assert record["epochs_done"] == 1 and record["classes"] == WNIDS
-    from alexnet_edu.experiments import SmallConvNet, SmallNetConfig
+    from alexnet_edu.model import SmallConvNet, SmallNetConfig
 
     relus = {n for n, m in SmallConvNet(SmallNetConfig(crop=28)).named_modules() if isinstance(m, torch.nn.ReLU)}
     assert set(ev["relu_active"]) == relus and all(0 <= v <= 1 for v in ev["relu_active"].values())
@@ -222,7 +237,7 @@ def test_evaluate_writes_a_small_record_whose_numbers_agree_with_each_other(tree
 def test_relu_activity_finds_a_dead_layer():
     from torch import nn as tnn
 
-    from alexnet_edu.train import relu_activity
+    from alexnet_edu.model import relu_activity
 
     net = tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 8), tnn.ReLU())
     with torch.no_grad():
@@ -247,7 +262,7 @@ def test_tensorboard_without_the_package_fails_before_anything_is_written(tree, 
 
 
 def test_evaluate_prefers_the_newest_end_of_epoch_checkpoint(tree, tmp_path):
-    from alexnet_edu.train import evaluate_run
+    from alexnet_edu.records import evaluate_run
 
     run = tmp_path / "run"
     train(_config(tree, epochs=3), run, progress=False, max_steps=13)  # one epoch and 5 steps of the next
@@ -301,7 +316,8 @@ def test_a_new_run_that_diverges_at_once_says_to_start_again_with_a_smaller_rate
 
 
 def test_a_float64_run_trains_and_is_evaluated_in_float64_from_the_float32_draw(tree, tmp_path):
-    from alexnet_edu.train import build_model, evaluate_run
+    from alexnet_edu.config import build_model
+    from alexnet_edu.records import evaluate_run
 
     with pytest.raises(ValueError, match="dtype must be one of float32, float64"):
         TrainConfig(dtype="float16")
@@ -332,7 +348,7 @@ def test_the_papers_network_with_dropout_killed_mid_epoch_resumes_bit_for_bit(tm
               "--no-verify", "--lr", "0.01", "--checkpoint-every", "2"]
     whole = _cli([*common, "--out", str(tmp_path / "whole")], cache=cache)
     assert whole.returncode == 0, whole.stderr
-    killed = _cli([*common, "--out", str(tmp_path / "killed")], {KILL_ENV: "3"}, cache=cache)
+    killed = _cli([*common, "--out", str(tmp_path / "killed")], {"KILL_AT_STEP": "3"}, cache=cache)
     assert killed.returncode == -9
     assert [p.name for p in list_checkpoints(tmp_path / "killed")] == ["ckpt-e0000-s0000002.pt"]  # mid-epoch
     resumed = _cli(["--resume", str(tmp_path / "killed")], cache=cache)
@@ -349,7 +365,7 @@ def test_the_papers_network_with_dropout_killed_mid_epoch_resumes_bit_for_bit(tm
 
 
 def test_a_second_process_cannot_train_in_a_run_directory_that_is_in_use(tree, tmp_path):
-    from alexnet_edu.train import RunDirectory
+    from alexnet_edu.runs import RunDirectory
 
     run = tmp_path / "run"
     train(_config(tree, epochs=1), run, progress=False)
@@ -371,7 +387,7 @@ def test_a_second_process_cannot_train_in_a_run_directory_that_is_in_use(tree, t
     (dict(train_limit=0), "train_limit must be a positive number"),
     (dict(model="alexnet", crop=100, resize=256), "takes 227 .or 224. pixel crops"),
     (dict(device="banana"), "'banana' is not a device"),
-    (dict(model="alexnet", lrn_convention="caffe"), "lrn_convention must be paper or cuda-convnet2"),
+    (dict(model="alexnet", lrn_convention="caffe"), "lrn_convention must be one of paper, cuda-convnet2"),
     (dict(dropout_convention="paper"), "settings of the paper's network"),
 ])
 def test_bad_settings_are_refused_before_the_run_directory_exists(tree, tmp_path, bad, message):
@@ -548,3 +564,26 @@ def test_the_conventions_reach_the_network_a_run_trains_and_its_checkpoints(tree
     assert (stored["lrn_convention"], stored["dropout_convention"]) == ("cuda-convnet2", "paper")
     old = {k: v for k, v in stored.items() if k not in ("lrn_convention", "dropout_convention")}
     assert TrainConfig.from_dict(old).lrn_convention == "paper"  # a run from before: what it used
+
+
+def test_a_second_process_takes_the_first_ones_statistics_and_computes_none(tree, monkeypatch):
+    """Under torchrun only the first process computes (or reads from its cache) the mean image and the
+    colour PCA; the others receive them (``dist.broadcast``), so no other process needs the cache."""
+    from alexnet_edu import config
+
+    cfg = _config(tree)
+    stats = config.dataset_stats(cfg.dataset, "train", cfg.root, size=cfg.resize, seed=cfg.seed, verify=False,
+                                 num_workers=0, progress=False)
+
+    class SecondProcess:
+        is_main = False
+
+        def broadcast(self, value):
+            assert value is None  # it has computed nothing of its own to send
+            return stats
+
+    monkeypatch.setattr(config, "dataset_stats", lambda *a, **k: pytest.fail("a second process computed statistics"))
+    train_set, val_set, _ = config.build_datasets(cfg, progress=False, dist=SecondProcess())
+    for images in (train_set, val_set):
+        mean = next(t.mean for t in images.transform.transforms if hasattr(t, "mean"))
+        assert torch.equal(mean, stats.mean_image)

@@ -7,15 +7,13 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from alexnet_edu.model import AlexNet, TwoTowerAlexNet
+from alexnet_edu.model import AlexNet, TwoTowerAlexNet, conv1_weight, layer_activations
 from alexnet_edu.visualize import (
     column_test,
     colour_fraction,
-    conv1_weight,
     feature_map_grid,
     kernel_grid,
     kernel_mosaic,
-    layer_activations,
     nearest_neighbours,
     neighbours_figure,
     normalise_kernel,
@@ -127,8 +125,10 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
     from PIL import Image
 
     from alexnet_edu import data
-    from alexnet_edu.train import TrainConfig, list_checkpoints, load_checkpoint, train
-    from alexnet_edu.visualize import picture_record
+    from alexnet_edu.config import TrainConfig
+    from alexnet_edu.records import picture_record
+    from alexnet_edu.runs import list_checkpoints, load_checkpoint
+    from alexnet_edu.train import train
 
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "cache"))
     g = torch.Generator().manual_seed(0)
@@ -175,7 +175,7 @@ def test_picture_record_of_a_trained_run(tmp_path, monkeypatch):
         probs = [p for _, p in q["top5"]]
         assert len(probs) == 5 and probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
     # inside the layers: 8 + 8 maps of each stage of the first query's photograph
-    from alexnet_edu.visualize import MAP_STAGES
+    from alexnet_edu.records import MAP_STAGES
 
     assert record["maps"]["file"] == record["queries"][0]["file"]
     assert arrays["maps_conv1"].shape == (16, 55, 55) and arrays["maps_relu5"].shape == (16, 13, 13)

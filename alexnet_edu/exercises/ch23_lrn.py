@@ -49,23 +49,8 @@ def _lrn(a: torch.Tensor, groups: int = 1, size: int = LRN_SIZE, alpha: float = 
     return LocalResponseNorm(size, alpha, beta, k, groups=groups)(a[None])[0]
 
 
-@checker
-def check_lrn_value(
-    maps: Any,
-    channel: int,
-    answer: Any,
-    groups: int = 1,
-    size: int = LRN_SIZE,
-    alpha: float = LRN_ALPHA,
-    beta: float = LRN_BETA,
-    k: float = LRN_K,
-) -> bool:
-    """LRN by hand (§3.3): b = a / (k + α Σ a²)^β for channel ``channel``, where ``maps`` holds the
-    values a^0 … a^(N−1) of all N channels at one position, shape (N,), or whole maps (N, H, W); the
-    answer is one number b, or channel ``channel``'s whole normalised map (H, W). The paper's
-    constants by default (k = 2, n = 5, α = 1e-4, β = 0.75, α not divided by n); ``groups=2``
-    normalises the two halves of the channels separately, as the paper's two GPUs did.
-    """
+def _lrn_inputs(maps: Any, channel: Any, groups: Any, size: Any, k: float) -> tuple[torch.Tensor, int, int, int]:
+    """:func:`check_lrn_value`'s inputs as a float64 tensor (N, H, W) and whole numbers, or a clear error."""
     try:
         a = torch.as_tensor(np.asarray(maps, dtype=np.float64))
     except (TypeError, ValueError):
@@ -83,6 +68,27 @@ def check_lrn_value(
         raise AnswerError(f"{a.shape[0]} channels cannot be split into {groups} equal groups.")
     if size < 1 or k <= 0:
         raise AnswerError("The window size n must be at least 1 and k positive.")
+    return a, channel, groups, size
+
+
+@checker
+def check_lrn_value(
+    maps: Any,
+    channel: int,
+    answer: Any,
+    groups: int = 1,
+    size: int = LRN_SIZE,
+    alpha: float = LRN_ALPHA,
+    beta: float = LRN_BETA,
+    k: float = LRN_K,
+) -> bool:
+    """LRN by hand (§3.3): b = a / (k + α Σ a²)^β for channel ``channel``, where ``maps`` holds the
+    values a^0 … a^(N−1) of all N channels at one position, shape (N,), or whole maps (N, H, W); the
+    answer is one number b, or channel ``channel``'s whole normalised map (H, W). The paper's
+    constants by default (k = 2, n = 5, α = 1e-4, β = 0.75, α not divided by n); ``groups=2``
+    normalises the two halves of the channels separately, as the paper's two GPUs did.
+    """
+    a, channel, groups, size = _lrn_inputs(maps, channel, groups, size, k)
     want = tuple(a.shape[1:])
     given = array(answer, "b as a number (or, for whole maps, an array of the map's shape)", shape=want)
 

@@ -199,10 +199,10 @@ def check_decay_half_life(answer: float, lr: float = LEARNING_RATE, *, momentum:
 
 def _plateau_rates(patience: int) -> list[float]:
     """The learning rate of every epoch under the training program's scheduler
-    (:func:`alexnet_edu.train.make_scheduler`, patience ``patience``) when the validation error is
+    (:func:`alexnet_edu.config.make_scheduler`, patience ``patience``) when the validation error is
     lowest at epoch 1 and never improves afterwards, for enough epochs to see every drop."""
     from ..optim import PaperSGD
-    from ..train import TrainConfig, make_scheduler
+    from ..config import TrainConfig, make_scheduler
 
     cfg = TrainConfig(lr_patience=patience)
     opt = PaperSGD([torch.nn.Parameter(torch.zeros(1))], lr=cfg.lr)
@@ -235,7 +235,7 @@ _EPOCH_ONE = "Epoch 1 sets the best value: the epochs without improvement start 
 @checker
 def check_plateau_drops(patience: int, answer) -> bool:
     """The epochs after which the training program's scheduler (``ReduceLROnPlateau``, as
-    :func:`alexnet_edu.train.make_scheduler` sets it up, with ``lr_patience=patience``) divides the
+    :func:`alexnet_edu.config.make_scheduler` sets it up, with ``lr_patience=patience``) divides the
     learning rate, when the validation error is lowest at epoch 1 and never improves afterwards."""
     patience = _patience(patience)
     values = array(answer, "the epochs as a list of whole numbers, such as [3, 6, 9]")
